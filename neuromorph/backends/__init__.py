@@ -1,0 +1,32 @@
+"""Backends: one module each, found by name through the ``neuromorph.backends`` entry points.
+
+A backend turns a validated model (spec IR) into a :class:`~neuromorph.backends.base.Result`.
+Backends are imported only when asked for, so ``neuromorph validate`` never loads a simulator.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+
+from ..errors import NeuromorphError, unknown_name
+
+GROUP = "neuromorph.backends"
+
+
+class UnknownBackend(NeuromorphError):
+    """A backend name that no installed backend answers to."""
+
+
+def names() -> list[str]:
+    """Names of the installed backends, in registration order."""
+    return [ep.name for ep in entry_points(group=GROUP)]
+
+
+def get(name: str):
+    """An instance of the backend called ``name``."""
+    eps = {ep.name: ep for ep in entry_points(group=GROUP)}
+    if not eps:
+        raise UnknownBackend("no backends are registered: install neuromorph (pip install -e .) first")
+    if name not in eps:
+        raise UnknownBackend(unknown_name("backend", name, list(eps)))
+    return eps[name].load()()

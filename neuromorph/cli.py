@@ -1,0 +1,144 @@
+"""The ``neuromorph`` command: a thin layer over :mod:`neuromorph.api`.
+
+Exit status: 0 success, 1 a run failed, 2 bad input (spec, options, names). Problems are
+printed one per line as ``error: FILE:LINE: KEY.PATH: message``, with no traceback, and a
+command that fails on bad input writes nothing.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+
+import click
+
+from .errors import NeuromorphError, SpecError
+
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+def _print_problems(problems) -> None:
+    for p in problems:
+        click.echo(f"{p.severity}: {p}", err=True)
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT):
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _load(path):
+    """Load a spec, printing warnings; on errors print them all and exit 2."""
+    from . import spec
+
+    model, problems = spec.validate_file(path)
+    _print_problems(problems)
+    if model is None:
+        n = sum(p.severity == "error" for p in problems)
+        _fail(f"{path}: {n} problem{'s' if n != 1 else ''}; nothing was run")
+    return model
+
+
+@contextmanager
+def _reported(debug: bool):
+    """Turn neuromorph errors into messages and exit codes (tracebacks only with --debug)."""
+    try:
+        yield
+    except SpecError as e:
+        _print_problems(e.problems)
+        _fail(f"{len(e.errors)} problem(s); nothing was run")
+    except NeuromorphError as e:
+        if debug:
+            raise
+        _fail(str(e))
+    except KeyboardInterrupt:
+        _fail("interrupted; no partial output was kept", EXIT_FAILED)
+    except Exception as e:  # a failure inside a simulator: say what, keep the traceback for --debug
+        if debug:
+            raise
+        _fail(f"the run failed: {type(e).__name__}: {e} (rerun with --debug for the traceback)", EXIT_FAILED)
+
+
+@contextmanager
+def _progress_bar(enabled: bool, total: int, label: str):
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc=label, unit="step", disable=not enabled, file=sys.stderr, leave=False)
+    try:
+        yield bar.update
+    finally:
+        bar.close()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="neuromorph")
+def main():
+    """Specify a rate model of learning once; run it as rate ground truth, in Brian2, Nengo
+    and on Loihi, and measure what the spikes cost."""
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+def validate(model):
+    """Check a model spec; print every problem; exit 2 if any is an error."""
+    _load(model)
+    click.echo(f"{model}: valid")
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--backend", "-b", default="rate", show_default=True, help="Backend name (see `neuromorph info`).")
+@click.option("--duration", type=float, help="Override time.duration (s).")
+@click.option("--dt", type=float, help="Override time.dt (s).")
+@click.option("--seed", type=int, help="Override the spec's seed.")
+@click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
+@click.option("--debug", is_flag=True, help="Show tracebacks of neuromorph errors.")
+def simulate(model, backend, duration, dt, seed, out, progress, debug):
+    """Run MODEL on a backend; write OUT/result.npz, OUT/summary.json, OUT/traces.png."""
+    from . import backends
+    from .run.simulate import simulate as run_simulate
+    from .run.simulate import with_overrides, write_outputs
+    from .spec.checks import steps
+
+    ir = _load(model)
+    with _reported(debug):
+        backends.get(backend)  # unknown names fail before anything runs
+        ir = with_overrides(ir, duration, dt, seed, file=model)
+        show = sys.stderr.isatty() if progress is None else progress
+        total = steps(ir.time.duration, ir.time.dt) or 0
+        with _progress_bar(show, total, f"{ir.name} [{backend}]") as update:
+            run = run_simulate(ir, backend, progress=update, spec_file=model)
+        write_outputs(run, out)
+    s = run.summary
+    click.echo(f"{ir.name}: {backend} ran {ir.time.duration:g} s in {s['wall_s']:.2f} s wall -> {out}")
+    for name, value in s["final"].items():
+        click.echo(f"  final {name} = {_short(value)}")
+
+
+def _short(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, list):
+        return "[" + ", ".join(f"{v:.4g}" for v in value[:6]) + (", ..." if len(value) > 6 else "") + "]"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v:.4g}" for k, v in value.items())
+    return str(value)
+
+
+@main.command()
+def info():
+    """List model families, backends and hardware profiles."""
+    from .api import info as api_info
+
+    found = api_info()
+    click.echo("families: " + ", ".join(found["families"]))
+    click.echo("backends:")
+    for name, b in found["backends"].items():
+        click.echo(f"  {name:16s} {b['description']}  (families: {', '.join(b['families'])})")
+    profiles = found["hardware_profiles"]
+    click.echo("hardware profiles: " + (", ".join(profiles) if profiles else "none found"))
+
+
+__all__ = ["main"]

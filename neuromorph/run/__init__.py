@@ -1,0 +1,1 @@
+"""Running models: the simulate/train pipelines and writing their outputs."""

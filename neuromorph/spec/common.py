@@ -1,0 +1,259 @@
+"""IR pieces shared by every model family: time grid, recording, noise sources, parameters.
+
+Times are in seconds. Every class is a frozen (pydantic) dataclass whose constraints are
+declared on its fields, so a bad value is reported with the key that holds it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import field
+from typing import Annotated, Literal, Optional, Union
+
+import numpy as np
+from pydantic import ConfigDict, Field, PlainSerializer, PlainValidator, Strict
+from pydantic.dataclasses import dataclass
+from pydantic_core import PydanticCustomError
+
+from .. import expr
+
+CONFIG = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+Real = Annotated[float, Strict()]
+PositiveReal = Annotated[float, Strict(), Field(gt=0)]
+NonNegativeReal = Annotated[float, Strict(), Field(ge=0)]
+Int = Annotated[int, Strict()]
+PositiveInt = Annotated[int, Strict(), Field(gt=0)]
+Seed = Annotated[int, Strict(), Field(ge=0, lt=2**32)]
+Identifier = Annotated[str, Strict(), Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$", max_length=64)]
+ModelName = Annotated[str, Strict(), Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)]
+
+
+def describe(value) -> str:
+    """Short description of a found value for error messages: ``'abc' (text)``."""
+    kinds = {bool: "true/false", str: "text", list: "list", dict: "mapping", type(None): "nothing"}
+    kind = kinds.get(type(value))
+    shown = repr(value)
+    if len(shown) > 40:
+        shown = shown[:37] + "..."
+    return f"{shown} ({kind})" if kind else shown
+
+
+def is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _number(value, positive: bool, what: str = "") -> float:
+    if not is_number(value):
+        raise PydanticCustomError(
+            "nm_number_type", "{what}must be a number (got {found})", {"what": what, "found": describe(value)}
+        )
+    if not math.isfinite(value):
+        raise PydanticCustomError(
+            "nm_finite_number", "{what}must be a finite number (got {found})", {"what": what, "found": value}
+        )
+    if positive and value <= 0:
+        raise PydanticCustomError(
+            "nm_greater_than", "{what}must be > 0 (got {found})", {"what": what, "found": float(value)}
+        )
+    return float(value)
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Per-synapse values drawn at random (seeded): ``uniform: [low, high]`` or ``normal: [mean, std]``."""
+
+    kind: str
+    a: float
+    b: float
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        if self.kind == "uniform":
+            return rng.uniform(self.a, self.b, size=n)
+        return rng.normal(self.a, self.b, size=n)
+
+    def to_data(self) -> dict:
+        return {self.kind: [self.a, self.b]}
+
+
+def _distribution(value: dict, positive: bool) -> Distribution:
+    kinds = ("uniform", "normal")
+    if len(value) != 1 or next(iter(value)) not in kinds:
+        raise PydanticCustomError(
+            "nm_distribution",
+            "a distribution is 'uniform: [low, high]' or 'normal: [mean, std]' (got {found})",
+            {"found": describe(value)},
+        )
+    kind, pair = next(iter(value.items()))
+    if not isinstance(pair, list) or len(pair) != 2:
+        raise PydanticCustomError(
+            "nm_distribution", "{kind} takes a list of two numbers (got {found})", {"kind": kind, "found": describe(pair)}
+        )
+    a, b = (_number(v, False, f"{kind}: ") for v in pair)
+    if kind == "uniform" and not a < b:
+        raise PydanticCustomError("nm_distribution", "uniform: low must be < high (got [{a}, {b}])", {"a": a, "b": b})
+    if kind == "normal" and b < 0:
+        raise PydanticCustomError("nm_distribution", "normal: std must be >= 0 (got {b})", {"b": b})
+    if positive and (kind == "normal" or a <= 0):
+        raise PydanticCustomError(
+            "nm_distribution",
+            "a positive parameter needs uniform: [low, high] with low > 0 (got {found})",
+            {"found": describe(value)},
+        )
+    return Distribution(kind, a, b)
+
+
+def _param_validator(positive: bool):
+    def check(value):
+        if isinstance(value, (Distribution, tuple)):
+            return value
+        if isinstance(value, list):
+            if not value:
+                raise PydanticCustomError("nm_param_list", "a list needs one value per synapse (got an empty list)")
+            return tuple(_number(v, positive, f"item {i}: ") for i, v in enumerate(value))
+        if isinstance(value, dict):
+            return _distribution(value, positive)
+        if is_number(value):
+            return _number(value, positive)
+        raise PydanticCustomError(
+            "nm_param_type",
+            "must be a number, a list of numbers (one per synapse) or a distribution "
+            "('uniform: [low, high]' or 'normal: [mean, std]') (got {found})",
+            {"found": describe(value)},
+        )
+
+    return check
+
+
+def _param_data(value):
+    if isinstance(value, Distribution):
+        return value.to_data()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+#: A parameter: one number, a list with one number per synapse, or a seeded distribution.
+Param = Annotated[object, PlainValidator(_param_validator(False)), PlainSerializer(_param_data)]
+#: The same, every value required to be > 0.
+PositiveParam = Annotated[object, PlainValidator(_param_validator(True)), PlainSerializer(_param_data)]
+
+
+def _input_item(value, index=None):
+    what = "" if index is None else f"item {index}: "
+    if is_number(value):
+        return _number(value, False, what)
+    if isinstance(value, str):
+        try:
+            expr.parse(value)
+        except expr.ExprError as e:
+            raise PydanticCustomError("nm_expression", "{what}{msg}", {"what": what, "msg": str(e)}) from None
+        return value
+    raise PydanticCustomError(
+        "nm_input_type",
+        "{what}must be a number or an expression such as '5*cos(t) + eta' (got {found})",
+        {"what": what, "found": describe(value)},
+    )
+
+
+def _input_validator(value):
+    if isinstance(value, tuple):
+        return value
+    if isinstance(value, list):
+        if not value:
+            raise PydanticCustomError("nm_input_list", "a list needs one input per synapse (got an empty list)")
+        return tuple(_input_item(v, i) for i, v in enumerate(value))
+    return _input_item(value)
+
+
+#: An input signal: a number, an expression of t, or a list of these (one per synapse).
+InputSignal = Annotated[object, PlainValidator(_input_validator), PlainSerializer(_param_data)]
+
+
+@dataclass(config=CONFIG, frozen=True)
+class Time:
+    """Time grid and integrator.
+
+    Attributes
+    ----------
+    duration : float
+        Simulated time T in seconds; the run covers t in [0, T].
+    dt : float
+        Fixed step in seconds (the rate reference; spiking backends choose their own where
+        hardware fixes it, and record that).
+    integrator : {'rk4', 'euler', 'scipy'}
+        Fixed-step classical Runge-Kutta 4, forward Euler, or scipy's adaptive ``solve_ivp``
+        (with ``method``, ``rtol``, ``atol``), which is meant for checks.
+    """
+
+    duration: PositiveReal
+    dt: PositiveReal
+    integrator: Literal["rk4", "euler", "scipy"] = "rk4"
+    method: Literal["DOP853", "RK45", "Radau", "LSODA"] = "DOP853"
+    rtol: PositiveReal = 1e-8
+    atol: PositiveReal = 1e-10
+
+
+@dataclass(config=CONFIG, frozen=True)
+class Record:
+    """What to keep: variable names (the family lists the valid ones) and the sampling step.
+
+    ``dt`` (seconds) must be a multiple of ``time.dt``; by default every step is kept.
+    """
+
+    variables: tuple[Identifier, ...]
+    dt: Optional[PositiveReal] = None
+
+
+@dataclass(config=CONFIG, frozen=True)
+class SmoothNoise:
+    """Band-limited Gaussian noise: a sum of random cosines.
+
+    eta(t) = std * sqrt(2/K) * sum_k cos(2*pi*f_k*t + phi_k),  f_k ~ U(0, cutoff),
+    phi_k ~ U(0, 2*pi), K = ``components``. Smooth in t, so adaptive solvers see the same
+    function as fixed-step ones; variance std**2 on average over draws.
+    ``cutoff`` is in hertz. ``shared``: one stream for all synapses of a population.
+    """
+
+    kind: Literal["smooth"]
+    std: NonNegativeReal = 1.0
+    cutoff: PositiveReal = 5.0
+    components: Annotated[int, Strict(), Field(ge=1, le=4096)] = 64
+    shared: bool = False
+    seed: Optional[Seed] = None
+
+
+@dataclass(config=CONFIG, frozen=True)
+class WhiteNoise:
+    """Gaussian samples N(0, std**2) drawn every ``hold`` seconds and held in between."""
+
+    kind: Literal["white"]
+    std: NonNegativeReal = 1.0
+    hold: PositiveReal = 0.01
+    shared: bool = False
+    seed: Optional[Seed] = None
+
+
+Noise = Annotated[Union[SmoothNoise, WhiteNoise], Field(discriminator="kind")]
+
+
+@dataclass(config=CONFIG, frozen=True)
+class Population:
+    """N independent copies of the model, simulated together (vectorized)."""
+
+    size: Annotated[int, Strict(), Field(gt=0, le=1_000_000)]
+
+
+def _sign(value):
+    if isinstance(value, int) and not isinstance(value, bool) and value in (-1, 1):
+        return value
+    raise PydanticCustomError("nm_sign", "must be -1 or 1 (got {found})", {"found": describe(value)})
+
+
+#: A sign, -1 or +1 (an integer; true/false and 1.0 are refused).
+Sign = Annotated[int, PlainValidator(_sign)]
+
+
+def default_record(variables):
+    """A ``default_factory`` that records ``variables`` at every step."""
+    return field(default_factory=lambda: Record(variables=tuple(variables)))
