@@ -52,6 +52,29 @@ def simulate(model, backend: str = "rate", *, duration=None, dt=None, seed=None,
     return run
 
 
+def train(model, backend: str = "rate", *, seed=None, out=None, progress=None):
+    """Learn an NLA model's weights from its seed with its task (see ``neuromorph train``).
+
+    Returns
+    -------
+    neuromorph.run.train.TrainRun
+        ``.weights``, ``.curve``, ``.summary`` (metrics such as ``accuracy``).
+    """
+    from .run.simulate import with_overrides
+    from .run.train import train as run_train
+    from .run.train import write_outputs
+
+    spec_file = ""
+    if isinstance(model, (str, Path)):
+        spec_file = str(model)
+        model = spec.load(model)
+    model = with_overrides(model, seed=seed, file=spec_file)
+    run = run_train(model, backend, progress=progress, spec_file=spec_file)
+    if out is not None:
+        write_outputs(run, out)
+    return run
+
+
 def info() -> dict:
     """Known model families, installed backends and hardware profiles."""
     from .hardware import profile_names
@@ -66,4 +89,4 @@ def info() -> dict:
     return {"families": list(spec.FAMILIES), "backends": found, "hardware_profiles": profile_names()}
 
 
-__all__ = ["load", "validate", "simulate", "info", "SpecError"]
+__all__ = ["load", "validate", "simulate", "train", "info", "SpecError"]

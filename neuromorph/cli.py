@@ -89,8 +89,8 @@ def validate(model):
 @main.command()
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--backend", "-b", default="rate", show_default=True, help="Backend name (see `neuromorph info`).")
-@click.option("--duration", type=float, help="Override time.duration (s).")
-@click.option("--dt", type=float, help="Override time.dt (s).")
+@click.option("--duration", type=float, help="Override the simulated time (s): time.duration (bm), task.duration (nla).")
+@click.option("--dt", type=float, help="Override the step (s): time.dt (bm), dynamics.dt (nla).")
 @click.option("--seed", type=int, help="Override the spec's seed.")
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Output folder.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
@@ -100,21 +100,59 @@ def simulate(model, backend, duration, dt, seed, out, progress, debug):
     from . import backends
     from .run.simulate import simulate as run_simulate
     from .run.simulate import with_overrides, write_outputs
-    from .spec.checks import steps
+    from .run.simulate import simulation_steps
 
     ir = _load(model)
     with _reported(debug):
         backends.get(backend)  # unknown names fail before anything runs
         ir = with_overrides(ir, duration, dt, seed, file=model)
         show = sys.stderr.isatty() if progress is None else progress
-        total = steps(ir.time.duration, ir.time.dt) or 0
+        total = simulation_steps(ir)
         with _progress_bar(show, total, f"{ir.name} [{backend}]") as update:
             run = run_simulate(ir, backend, progress=update, spec_file=model)
         write_outputs(run, out)
     s = run.summary
-    click.echo(f"{ir.name}: {backend} ran {ir.time.duration:g} s in {s['wall_s']:.2f} s wall -> {out}")
-    for name, value in s["final"].items():
-        click.echo(f"  final {name} = {_short(value)}")
+    simulated = float(run.result.t[-1]) if len(run.result.t) else 0.0
+    click.echo(f"{ir.name}: {backend} ran {simulated:g} s in {s['wall_s']:.2f} s wall -> {out}")
+    for name, value in s["metrics"].items():
+        if isinstance(value, float):
+            click.echo(f"  {name} = {value:.4g}")
+    if ir.family == "bm":
+        for name, value in s["final"].items():
+            click.echo(f"  final {name} = {_short(value)}")
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--backend", "-b", default="rate", show_default=True, help="Backend that runs the learning.")
+@click.option("--seed", type=int, help="Override the spec's seed.")
+@click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
+@click.option("--debug", is_flag=True, help="Show tracebacks of neuromorph errors.")
+def train(model, backend, seed, out, progress, debug):
+    """Learn MODEL's weights from its seed; write OUT/weights.npz, OUT/learning_curve.png,
+    OUT/summary.json. A spec's `weights:` can point to OUT/weights.npz afterwards."""
+    from . import backends
+    from .run.simulate import with_overrides
+    from .run.train import train as run_train
+    from .run.train import write_outputs
+    from .tasks import make_task
+
+    ir = _load(model)
+    with _reported(debug):
+        backends.get(backend)
+        ir = with_overrides(ir, seed=seed, file=model)
+        if ir.family != "nla":
+            raise NeuromorphError(f"{model}: family {ir.family!r} has no learning to run; `train` is for NLA models")
+        show = sys.stderr.isatty() if progress is None else progress
+        with _progress_bar(show, make_task(ir).train_steps(), f"{ir.name} [train, {backend}]") as update:
+            run = run_train(ir, backend, progress=update, spec_file=model)
+        write_outputs(run, out)
+    metrics = run.summary["metrics"]
+    click.echo(f"{ir.name}: trained on {backend} in {run.summary['wall_s']:.1f} s wall -> {out}")
+    for key, value in metrics.items():
+        if isinstance(value, float):
+            click.echo(f"  {key} = {value:.4g}")
 
 
 def _short(value) -> str:

@@ -54,5 +54,5 @@ class Backend:
                 f"it runs: {', '.join(self.families)}"
             )
 
-    def simulate(self, model, progress=None) -> Result:  # pragma: no cover - interface
+    def simulate(self, model, progress=None, base_dir=None) -> Result:  # pragma: no cover - interface
         raise NotImplementedError

@@ -6,6 +6,7 @@ import io
 import json
 import time as _time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -30,14 +31,18 @@ class Run:
 
 
 def with_overrides(model, duration=None, dt=None, seed=None, file: str = ""):
-    """The model with command-line overrides applied and re-validated (raises SpecError)."""
+    """The model with command-line overrides applied and re-validated (raises SpecError).
+
+    ``duration`` and ``dt`` go where the family keeps them (``OVERRIDES`` of its spec module).
+    """
     if duration is None and dt is None and seed is None:
         return model
     data = spec.to_data(model)
-    if duration is not None:
-        data["time"]["duration"] = duration
-    if dt is not None:
-        data["time"]["dt"] = dt
+    where = spec.family_module(model.family).OVERRIDES
+    for key, value in (("duration", duration), ("dt", dt)):
+        if value is not None:
+            section, name = where[key]
+            data[section][name] = value
     if seed is not None:
         data["seed"] = seed
     new, problems = spec.validate_data(data, file=file)
@@ -46,12 +51,25 @@ def with_overrides(model, duration=None, dt=None, seed=None, file: str = ""):
     return new
 
 
+def simulation_steps(model) -> int:
+    """Steps a simulate run takes (for progress bars)."""
+    if model.family == "bm":
+        from ..spec.checks import steps
+
+        return steps(model.time.duration, model.time.dt) or 0
+    from ..tasks import make_task
+
+    return make_task(model).eval_steps()
+
+
 def simulate(model, backend: str = "rate", progress=None, spec_file: str = "") -> Run:
-    """Run ``model`` on ``backend`` and build its summary."""
+    """Run ``model`` on ``backend`` and build its summary (relative paths in the spec are taken
+    from the spec file's folder)."""
     engine = backends.get(backend)
     engine.check(model)
+    base_dir = str(Path(spec_file).parent) if spec_file else None
     start = _time.perf_counter()
-    result = engine.simulate(model, progress=progress)
+    result = engine.simulate(model, progress=progress, base_dir=base_dir)
     wall = _time.perf_counter() - start
     return Run(model, result, summarize(model, result, engine, wall, spec_file))
 
@@ -77,7 +95,6 @@ def summarize(model, result, engine, wall_s: float, spec_file: str = "") -> dict
         "spec_sha256": data_hash(data),
         "backend": engine.name,
         "seed": model.seed,
-        "time": {"duration": model.time.duration, "dt": model.time.dt},
         "final": {k: _values(v[-1]) for k, v in result.traces.items()},
         "all_finite": all(finite.values()),
         "backend_info": result.info,
@@ -110,12 +127,12 @@ def write_outputs(run: Run, out) -> None:
         buf = io.BytesIO()
         np.savez_compressed(buf, t=run.result.t, **run.result.traces)
         write_bytes_atomic(stage / "result.npz", buf.getvalue())
-        text = json.dumps(run.summary, indent=2, default=_json_default)
+        text = json.dumps(run.summary, indent=2, default=json_default)
         write_bytes_atomic(stage / "summary.json", text.encode())
         plot_traces(run.model, run.result, stage / "traces.png")
 
 
-def _json_default(obj):
+def json_default(obj):
     if isinstance(obj, np.generic):
         return obj.item()
     if isinstance(obj, np.ndarray):

@@ -27,6 +27,7 @@ SUPPORTED_VERSIONS = (1,)
 #: family name -> module holding the IR class ``MODEL`` and its ``check`` function.
 FAMILIES = {
     "bm": "neuromorph.spec.bm",
+    "nla": "neuromorph.spec.nla",
 }
 
 
@@ -107,7 +108,15 @@ def validate_file(path) -> tuple:
         return None, [Problem(f"not a text file (UTF-8): {e.reason} at byte {e.start}", file=path_str)]
     except OSError as e:
         return None, [Problem(f"cannot read: {e.strerror}", file=path_str)]
-    return validate_text(text, path_str)
+    model, problems = validate_text(text, path_str)
+    if model is not None and getattr(model, "weights", None):
+        weights = Path(model.weights)
+        weights = weights if weights.is_absolute() else Path(path).parent / weights
+        if not weights.is_file():
+            problems.append(Problem(f"no such file {str(weights)!r} (relative paths start at the spec's folder)",
+                                    path="weights", file=path_str))
+            model = None
+    return model, problems
 
 
 def load(path):

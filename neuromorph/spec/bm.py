@@ -86,6 +86,8 @@ class BMModel:
 
 
 MODEL = BMModel
+#: Where command-line overrides go: option -> (section, key).
+OVERRIDES = {"duration": ("time", "duration"), "dt": ("time", "dt")}
 STATE = maths.STATE
 
 

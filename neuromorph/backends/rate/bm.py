@@ -1,30 +1,13 @@
-"""The NumPy/SciPy rate reference: the ground truth every other backend is measured against."""
+"""Rate reference for the ``bm`` family: Eqs 23-26 integrated for all synapses at once."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..families import bm
-from ..numerics import STEPPERS, integrate_adaptive, integrate_fixed
-from ..spec.checks import steps
-from .base import Backend, Result
-
-
-class RateBackend(Backend):
-    """Integrates the rate equations directly (fixed-step Euler/RK4, or scipy's adaptive solver)."""
-
-    name = "rate"
-    description = "NumPy/SciPy rate reference (ground truth)"
-    families = ("bm",)
-
-    def versions(self) -> dict:
-        import scipy
-
-        return {"numpy": np.__version__, "scipy": scipy.__version__}
-
-    def simulate(self, model, progress=None) -> Result:
-        self.check(model)
-        return simulate_bm(model, progress)
+from ...families import bm
+from ...numerics import STEPPERS, integrate_adaptive, integrate_fixed
+from ...spec.checks import steps
+from ..base import Result
 
 
 def record_every(model) -> int:

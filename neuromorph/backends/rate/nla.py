@@ -1,0 +1,158 @@
+"""Rate reference for the ``nla`` family: the NumPy engine that tasks drive."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...errors import NeuromorphError
+from ...families import nla
+from ...families.nla import dynamics as dyn
+
+
+class Diverged(NeuromorphError):
+    """The network's state or weights became non-finite."""
+
+
+class NLAEngine:
+    """Runs lanes of an NLA network step by step (see :mod:`neuromorph.families.nla.dynamics`).
+
+    The interface every NLA backend engine offers to tasks:
+
+    - ``reset(x0)``: lanes start on the forward solution for input rates ``x0`` (L, n_in);
+    - ``run_protocol(protocol, record, every, marks)``: run a :class:`~neuromorph.tasks.Protocol`,
+      returning recordings and the output voltages at the marked step counts;
+    - ``weights`` (read/write), ``scale_eta(f)``, ``save_state()`` / ``restore_state(s)``, ``stats``.
+    """
+
+    def __init__(self, model, weights=None, base_dir=None):
+        self.model = model
+        self.st = nla.structure(model)
+        self.s = nla.settings(model, self.st)
+        self.weights = weights.copy() if weights is not None else nla.model_weights(model, self.st, base_dir)
+        self.lanes = model.learning.lanes
+        self.state = None
+        self.stats = {"steps": 0, "learning_steps": 0, "dense_fallback_steps": 0, "not_positive_definite_steps": 0}
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def reset(self, x0, target0=None) -> None:
+        """Lanes start at rest on the forward solution for input ``x0`` (L, n_in); ``target0``
+        (L, n_out) is the target already in place (so it causes no step at t = 0)."""
+        x0 = np.atleast_2d(np.asarray(x0, dtype=float))
+        u0 = dyn.forward(self.weights, self.st, self.s.rho, x0)
+        target = np.zeros_like(u0) if target0 is None else nla.full_target(self.st, target0)
+        self.state = dyn.State(u=u0, udot=np.zeros_like(u0), xbar=x0.copy(), target=target)
+
+    def outputs(self) -> np.ndarray:
+        """Output voltages of every lane now, (L, n_out)."""
+        return self.state.u[:, self.st.out].copy()
+
+    def save_state(self):
+        st = self.state
+        return None if st is None else dyn.State(st.u.copy(), st.udot.copy(), st.xbar.copy(), st.target.copy(), st.t)
+
+    def restore_state(self, saved) -> None:
+        self.state = saved
+
+    def set_plastic(self, forward: bool = True) -> None:
+        """Switch the forward weights' plasticity (W, W_in, b) off or back on; the
+        microcircuit's lateral weights keep learning."""
+        if not hasattr(self, "_forward_eta"):
+            self._forward_eta = (self.s.eta_W, self.s.eta_in, self.s.eta_b)
+        if forward:
+            self.s.eta_W, self.s.eta_in, self.s.eta_b = self._forward_eta
+        else:
+            self._forward_eta = (self.s.eta_W, self.s.eta_in, self.s.eta_b)
+            self.s.eta_W, self.s.eta_in, self.s.eta_b = (np.zeros_like(a) for a in self._forward_eta)
+
+    def scale_eta(self, factor: float) -> None:
+        for name in ("eta_W", "eta_in", "eta_b", "eta_IP", "eta_PI"):
+            value = getattr(self.s, name)
+            if value is not None:
+                setattr(self.s, name, value * factor)
+
+    # -- running -----------------------------------------------------------------------------
+    def run(self, x, target, beta, learn: bool, steps: int, record=(), every: int = 1, offset: int = 0) -> dict:
+        if self.state is None:
+            raise RuntimeError("call reset() before run()")
+        beta_vec = nla.beta_vector(self.st, beta)
+        x = np.asarray(x, dtype=float)
+        target = nla.full_target(self.st, target)
+        per_step_x, per_step_t = x.ndim == 3, target.ndim == 3
+        out = {name: [] for name in record}
+        for k in range(steps):
+            xk = x[k] if per_step_x else x
+            tk = target[k] if per_step_t else target
+            try:
+                q = dyn.step(self.state, xk, tk, beta_vec, self.weights, self.st, self.s, learn)
+            except np.linalg.LinAlgError as e:
+                raise self._diverged(f"the linear solve failed ({e})") from None
+            if record and (offset + k) % every == 0:
+                for name in record:
+                    out[name].append(self._variable(name, q, tk))
+        self._account(steps, learn)
+        if not (np.isfinite(self.state.u).all() and np.isfinite(self.weights.W).all()):
+            raise self._diverged("voltages or weights are no longer finite")
+        return {name: np.array(values) for name, values in out.items()}
+
+    def run_protocol(self, protocol, record=(), every: int = 1, marks=(), progress=None, chunk: int = 1000):
+        """Run a :class:`~neuromorph.tasks.Protocol`.
+
+        Returns
+        -------
+        (recordings, outputs)
+            ``recordings``: each variable every ``every`` steps, (K // every, L, ·), sampled at the
+            start of a step; ``outputs``: output voltages after ``m`` steps for each ``m`` in
+            ``marks``, (len(marks), L, n_out).
+        """
+        if protocol.x0 is not None:
+            self.reset(protocol.x0, protocol.target0)
+        wanted = sorted(set(marks))
+        outs, chunks, done = {}, [], 0
+        stops = sorted(set(wanted) | set(range(chunk, protocol.steps, chunk)) | {protocol.steps})
+        for stop in stops:
+            if stop <= done:
+                continue
+            n = stop - done
+            rec = self.run(protocol.x[done:stop], protocol.target[done:stop], protocol.beta, protocol.learn, n,
+                           record, every, offset=done)
+            if record:
+                chunks.append(rec)
+            done = stop
+            if done in wanted:
+                outs[done] = self.outputs()
+            if progress is not None:
+                progress(n)
+        from ...tasks import collect
+
+        marked = np.stack([outs[m] for m in marks]) if marks else np.zeros((0, self.lanes, self.st.n_out))
+        return collect(chunks), marked
+
+    def _variable(self, name, q: dyn.Terms, target_full):
+        st = self.st
+        if name == "u":
+            return q.u
+        if name == "u_out":
+            return q.u[:, st.out]
+        if name == "r_bar":
+            return q.r_bar
+        if name == "e_bar":
+            return q.e_bar
+        if name == "target":
+            return target_full[:, st.out]
+        if name == "input":
+            return q.xbar
+        raise KeyError(name)
+
+    def _account(self, steps: int, learn: bool) -> None:
+        self.stats["steps"] += steps
+        if learn:
+            self.stats["learning_steps"] += steps
+        for key in ("dense_fallback_steps", "not_positive_definite_steps"):
+            self.stats[key] += self.state.stats[key]
+            self.state.stats[key] = 0
+
+    def _diverged(self, what: str) -> Diverged:
+        return Diverged(
+            f"the NLA dynamics diverged after {self.state.t:.4g} s of simulated time: {what}; "
+            "lower learning.eta (or dynamics.dt), or use the explicit scheme"
+        )

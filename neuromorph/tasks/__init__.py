@@ -1,0 +1,88 @@
+"""Tasks for NLA networks: what the inputs and targets are, how learning proceeds, what is
+measured. Backend-neutral: a task hands any backend's engine a :class:`Protocol` (inputs and
+targets for every step and lane) and scores what comes back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..backends.base import Result
+from ..spec.checks import steps
+
+
+@dataclass
+class Protocol:
+    """One run of an NLA network.
+
+    Attributes
+    ----------
+    x : ndarray, (K, L, n_in)
+        Raw input rates during each of K steps, for each of L lanes.
+    target : ndarray, (K, L, n_out)
+        Target voltages of the output neurons during each step.
+    beta : ndarray, (n_out,)
+        Nudging strength of each output neuron.
+    learn : bool
+        Plasticity on or off.
+    x0, target0 : ndarray or None
+        Start lanes at rest on the forward solution for ``x0`` with ``target0`` in place; None
+        continues from the engine's current state.
+    """
+
+    x: np.ndarray
+    target: np.ndarray
+    beta: np.ndarray
+    learn: bool
+    x0: np.ndarray | None = None
+    target0: np.ndarray | None = None
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def steps(self) -> int:
+        return self.x.shape[0]
+
+
+def make_task(model):
+    """The task object for a validated NLA model."""
+    kind = model.task.kind
+    if kind == "digits":
+        from .digits import Digits
+
+        return Digits(model)
+    if kind == "teacher":
+        from .teacher import Teacher
+
+        return Teacher(model)
+    from .signals import Signals
+
+    return Signals(model)
+
+
+def record_every(model) -> int:
+    return 1 if model.record.dt is None else steps(model.record.dt, model.dynamics.dt)
+
+
+def run_inference(engine, model, progress=None) -> Result:
+    """The task's evaluation protocol on ``engine`` (no plasticity), recording the spec's variables."""
+    task = make_task(model)
+    every = record_every(model)
+    traces, metrics = task.evaluate(engine, record=tuple(model.record.variables), every=every, progress=progress)
+    n = len(next(iter(traces.values()))) if traces else 0
+    t = np.arange(n) * every * model.dynamics.dt
+    info = {"dt": model.dynamics.dt, "scheme": model.dynamics.scheme, "lanes": engine.lanes,
+            "lookahead": model.neuron.lookahead, "engine": dict(engine.stats), "task": model.task.kind}
+    return Result(t=t, traces=traces, info=info, metrics=metrics)
+
+
+def cost(u_out, target) -> float:
+    """Mean over samples of C = 1/2 ||u* - u_out||^2."""
+    return float(0.5 * np.mean(np.sum((np.asarray(target) - np.asarray(u_out)) ** 2, axis=-1)))
+
+
+def collect(chunks: list[dict]) -> dict:
+    """Concatenate per-chunk recordings along time."""
+    if not chunks:
+        return {}
+    return {k: np.concatenate([c[k] for c in chunks], axis=0) for k in chunks[0]}

@@ -1,0 +1,132 @@
+"""Teacher-student regression (our construction; the paper states the paradigm, not a recipe).
+
+A fixed random teacher with the student's layered shape maps the low-pass filtered input to
+target voltages, u*(t) = F*(r_bar_in(t)), so the target is an instantaneous function of the
+filtered input, as the NLA theory assumes. Inputs: band-limited Gaussian noise (below
+``input_cutoff`` Hz, std ``input_std``) through a logistic, independent per lane and channel.
+The student learns in real time with nudging beta; the cost C = 1/2 ||u* - u_out||^2 is measured
+on a fixed held-out stream with beta = 0 and plasticity off.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit
+
+from ..families.nla import dynamics as dyn
+from ..families.nla import settings
+from ..families.nla.network import Weights, clipped_normal, structure
+from ..seeds import derive_seed, rng_for
+from ..signals import NoiseSource
+from ..spec.common import SmoothNoise
+from . import Protocol, collect, cost
+
+#: Simulated seconds per protocol while training.
+CHUNK = 1.0
+
+
+class Stream:
+    """Input rates x(t) and teacher targets u*(t) for every lane, generated chunk by chunk."""
+
+    def __init__(self, task, seed: int):
+        cfg, st = task.model.task, task.st
+        noise = SmoothNoise(kind="smooth", std=cfg.input_std, cutoff=cfg.input_cutoff)
+        self.source = NoiseSource(noise, seed, "input", task.lanes * st.n_in, duration=0.0)
+        self.task = task
+        self.k = 0
+        self.xbar = None
+
+    def next(self, n_steps: int):
+        """(x, target): (n_steps, L, n_in) rates and (n_steps, L, n_out) targets."""
+        task = self.task
+        dt, tau_in = task.s.dt, task.s.tau_in
+        t = (self.k + np.arange(n_steps)) * dt
+        x = expit(self.source(t)).reshape(n_steps, task.lanes, task.st.n_in)
+        xbar = np.empty_like(x)
+        current = x[0].copy() if self.xbar is None else self.xbar
+        for k in range(n_steps):  # the same Euler filter as the engines'
+            xbar[k] = current
+            current = current + dt / tau_in * (x[k] - current)
+        self.xbar = current
+        self.k += n_steps
+        return x, task.teacher_output(xbar)
+
+
+class Teacher:
+    def __init__(self, model):
+        self.model = model
+        self.st = structure(model)
+        self.s = settings(model, self.st)
+        self.lanes = model.learning.lanes
+        init = model.task.teacher_init
+
+        def draw(name, shape, mask):
+            return clipped_normal(rng_for(model.seed, "teacher", name), shape, init.std, init.clip, init.mean) * mask
+
+        self.weights = Weights(W=draw("W", (self.st.n, self.st.n), self.st.mask_W),
+                               W_in=draw("W_in", (self.st.n, self.st.n_in), self.st.mask_in),
+                               b=draw("b", (self.st.n,), np.ones(self.st.n)))
+
+    def teacher_output(self, xbar) -> np.ndarray:
+        return dyn.forward(self.weights, self.st, self.s.rho, xbar)[..., self.st.out]
+
+    def steps(self, seconds: float) -> int:
+        return int(round(seconds / self.s.dt))
+
+    def feed(self, engine, stream, seconds, learn, fresh, record=(), every=1, progress=None):
+        """Feed ``seconds`` of ``stream`` in protocols of CHUNK seconds; ``fresh`` resets the
+        lanes at the start, otherwise they continue from the engine's state."""
+        total, chunks, first = self.steps(seconds), [], fresh
+        beta = np.full(self.st.n_out, self.model.learning.beta if learn else 0.0)
+        while total > 0:
+            n = min(total, self.steps(CHUNK))
+            x, target = stream.next(n)
+            p = Protocol(x=x, target=target, beta=beta, learn=learn,
+                         x0=x[0] if first else None, target0=target[0] if first else None)
+            rec, _ = engine.run_protocol(p, record, every, progress=progress)
+            chunks.append(rec)
+            first = False
+            total -= n
+        return collect(chunks)
+
+    def test_run(self, engine, seconds=None, record=(), every=1, progress=None):
+        """The held-out stream (the training state is kept aside); every step recorded."""
+        saved = engine.save_state()
+        stream = Stream(self, derive_seed(self.model.seed, "task", "test"))
+        seconds = self.model.task.test_duration if seconds is None else seconds
+        wanted = tuple(dict.fromkeys(tuple(record) + ("u_out", "target")))
+        rec = self.feed(engine, stream, seconds, learn=False, fresh=True, record=wanted, progress=progress)
+        engine.restore_state(saved)
+        skip = self.steps(5 * self.model.neuron.tau)
+        target = rec["target"][skip:]
+        scores = {"cost": cost(rec["u_out"][skip:], target),
+                  "cost_of_mean_predictor": cost(target.mean(axis=(0, 1)), target)}
+        return {k: rec[k][::every] for k in record}, scores
+
+    def train(self, engine, progress=None) -> tuple[list, dict]:
+        cfg = self.model.task
+        train_stream = Stream(self, derive_seed(self.model.seed, "task", "train"))
+        _, first = self.test_run(engine)
+        initial, baseline = first["cost"], first["cost_of_mean_predictor"]
+        curve = [{"time": 0.0, "test_cost": initial}]
+        done = 0.0
+        while done < cfg.train_duration - 1e-9:
+            span = min(cfg.eval_every, cfg.train_duration - done)
+            self.feed(engine, train_stream, span, learn=True, fresh=done == 0.0, progress=progress)
+            done += span
+            curve.append({"time": done, "test_cost": self.test_run(engine)[1]["cost"]})
+        final = curve[-1]["test_cost"]
+        metrics = {"cost": final, "cost_before_training": initial, "cost_reduction": 1.0 - final / initial,
+                   "cost_of_mean_predictor": baseline, "cost_relative_to_mean_predictor": final / baseline}
+        return curve, metrics
+
+    def train_steps(self) -> int:
+        return self.steps(self.model.task.train_duration)
+
+    def eval_steps(self) -> int:
+        cfg = self.model.task
+        return self.steps(cfg.test_duration if cfg.duration is None else cfg.duration)
+
+    def evaluate(self, engine, record=(), every=1, progress=None):
+        rec, scores = self.test_run(engine, self.model.task.duration, record, every, progress)
+        return rec, {"cost": scores["cost"]}
