@@ -93,9 +93,10 @@ def validate(model):
 @click.option("--dt", type=float, help="Override the step (s): time.dt (bm), dynamics.dt (nla).")
 @click.option("--seed", type=int, help="Override the spec's seed.")
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@click.option("--codegen", help="Brian2 code-generation target: numpy (default), cython, cpp_standalone.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of neuromorph errors.")
-def simulate(model, backend, duration, dt, seed, out, progress, debug):
+def simulate(model, backend, duration, dt, seed, out, codegen, progress, debug):
     """Run MODEL on a backend; write OUT/result.npz, OUT/summary.json, OUT/traces.png."""
     from . import backends
     from .run.simulate import simulate as run_simulate
@@ -105,6 +106,8 @@ def simulate(model, backend, duration, dt, seed, out, progress, debug):
     ir = _load(model)
     with _reported(debug):
         backends.get(backend)  # unknown names fail before anything runs
+        if codegen:
+            _set_codegen(backend, codegen)
         ir = with_overrides(ir, duration, dt, seed, file=model)
         show = sys.stderr.isatty() if progress is None else progress
         total = simulation_steps(ir)
@@ -153,6 +156,42 @@ def train(model, backend, seed, out, progress, debug):
     for key, value in metrics.items():
         if isinstance(value, float):
             click.echo(f"  {key} = {value:.4g}")
+
+
+def _set_codegen(backend: str, codegen: str) -> None:
+    """--codegen applies to the Brian2 backends (through their environment setting)."""
+    import os
+
+    if not backend.startswith("brian2"):
+        raise NeuromorphError(f"--codegen applies to the brian2 backends, not to {backend!r}")
+    from .backends.brian2.targets import check
+
+    os.environ["NEUROMORPH_BRIAN2_TARGET"] = check(codegen)
+
+
+@main.command(name="compile")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--target", "-t", default="brian2", show_default=True, help="Backend to compile for (brian2, brian2-spiking).")
+@click.option("--out", "-o", type=click.Path(dir_okay=False), help="Also write a standalone script here (.py).")
+@click.option("--debug", is_flag=True, help="Show tracebacks of neuromorph errors.")
+def compile_(model, target, out, debug):
+    """Print what MODEL becomes on TARGET; with --out, write a standalone script that runs it
+    (python script.py --out DIR writes DIR/result.npz, as `neuromorph simulate` does)."""
+    from pathlib import Path
+
+    from . import backends
+
+    ir = _load(model)
+    with _reported(debug):
+        engine = backends.get(target)
+        if not hasattr(engine, "compile"):
+            raise NeuromorphError(f"backend {target!r} has nothing to compile; compile targets: "
+                                  + ", ".join(n for n in backends.names() if hasattr(backends.get(n), "compile")))
+        program = engine.compile(ir, base_dir=str(Path(model).parent))
+        click.echo(engine.describe(program) if hasattr(engine, "describe") else program)
+        if out:
+            for path in engine.write_script(program, out):
+                click.echo(f"wrote {path}", err=True)
 
 
 def _short(value) -> str:

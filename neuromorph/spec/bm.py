@@ -31,6 +31,7 @@ from .common import (
     Seed,
     Sign,
     SmoothNoise,
+    Spiking,
     Time,
     default_record,
 )
@@ -80,6 +81,7 @@ class BMModel:
     record: Record = default_record(maths.STATE)
     noise: dict[Identifier, Noise] = field(default_factory=dict)
     population: Optional[Population] = None
+    spiking: Spiking = field(default_factory=Spiking)
     seed: Seed = 0
     description: str = ""
     source: str = ""

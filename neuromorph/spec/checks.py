@@ -53,6 +53,8 @@ def check_time_grid(c: Checks, time, record) -> None:
             c.error("record.dt", f"{record.dt:g} s is not a whole multiple of time.dt = {time.dt:g} s")
         elif record.dt > time.duration:
             c.error("record.dt", f"{record.dt:g} s is longer than time.duration = {time.duration:g} s")
+        elif steps(time.duration, record.dt) is None:
+            c.error("record.dt", f"time.duration = {time.duration:g} s is not a whole multiple of {record.dt:g} s")
 
 
 def check_record(c: Checks, record, valid) -> None:

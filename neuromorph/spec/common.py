@@ -244,6 +244,33 @@ class Population:
     size: Annotated[int, Strict(), Field(gt=0, le=1_000_000)]
 
 
+@dataclass(config=CONFIG, frozen=True)
+class Spiking:
+    """How spiking backends realize the model (defaults apply when the key is absent).
+
+    ``dt`` (s): step of the spiking simulation (NengoLoihi fixes 1 ms and records that);
+    ``tau_syn`` (s): time constant of the alpha synapses, kernel (t / tau^2) exp(-t / tau);
+    ``tau_recurrent`` (s): the alpha synapses of population-coded recurrent dynamics (longer,
+    because decoding errors enter the dynamics divided by 2 tau);
+    ``input_rate`` (Hz): Poisson rate of an input at rate 1 (rate coding);
+    ``neurons``: LIF neurons per represented dimension (population coding);
+    ``max_rates`` (Hz) and ``intercepts``: ranges the population's tuning curves are drawn from;
+    ``radius_margin``: representation ranges are the rate reference's ranges times this;
+    ``tau_rc``, ``tau_ref`` (s): LIF constants of population-coding neurons.
+    """
+
+    dt: PositiveReal = 0.0002
+    tau_syn: PositiveReal = 0.005
+    tau_recurrent: PositiveReal = 0.1
+    input_rate: PositiveReal = 200.0
+    neurons: Annotated[int, Strict(), Field(gt=0, le=20000)] = 600
+    max_rates: tuple[PositiveReal, PositiveReal] = (200.0, 400.0)
+    intercepts: tuple[Real, Real] = (-0.9, 0.9)
+    radius_margin: Annotated[float, Strict(), Field(ge=1.0, le=10.0)] = 1.2
+    tau_rc: PositiveReal = 0.02
+    tau_ref: NonNegativeReal = 0.002
+
+
 def _sign(value):
     if isinstance(value, int) and not isinstance(value, bool) and value in (-1, 1):
         return value

@@ -13,7 +13,7 @@ from pydantic import Field, Strict
 from pydantic.dataclasses import dataclass
 
 from .checks import Checks, check_record, steps
-from .common import CONFIG, ModelName, NonNegativeReal, PositiveReal, Real, Record, Seed, default_record
+from .common import CONFIG, Spiking, ModelName, NonNegativeReal, PositiveReal, Real, Record, Seed, default_record
 
 PositiveInt = Annotated[int, Strict(), Field(gt=0, le=100_000)]
 NonNegativeInt = Annotated[int, Strict(), Field(ge=0, le=100_000)]
@@ -199,6 +199,7 @@ class NLAModel:
     dynamics: Dynamics = field(default_factory=Dynamics)
     microcircuit: Optional[Microcircuit] = None
     weights: Optional[str] = None
+    spiking: Spiking = field(default_factory=Spiking)
     record: Record = default_record(("u_out",))
     seed: Seed = 0
     description: str = ""

@@ -132,6 +132,10 @@ class Digits:
         prelearn = self.model.microcircuit.prelearn_epochs if self.model.microcircuit else 0
         return (self.model.task.epochs + prelearn) * slots * self.steps
 
+    def eval_protocol(self) -> Protocol:
+        """The evaluation run as one protocol (what `neuromorph compile` shows)."""
+        return self.protocol(self.test_order()[0], learn=False)
+
     def eval_steps(self) -> int:
         return self.test_order()[0].shape[1] * self.steps
 

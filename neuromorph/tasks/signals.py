@@ -93,6 +93,11 @@ class Signals:
     def train_steps(self) -> int:
         return self.model.task.epochs * len(self.train_trace)
 
+    def eval_protocol(self) -> Protocol:
+        cfg = self.model.task
+        trace = self.test_trace if cfg.duration is None else self.test_trace[: int(round(cfg.duration / self.dt))]
+        return self.protocol(trace, self.test_beta(), False)
+
     def eval_steps(self) -> int:
         cfg = self.model.task
         return int(round((cfg.test_duration if cfg.duration is None else cfg.duration) / self.dt))

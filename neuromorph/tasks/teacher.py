@@ -123,6 +123,11 @@ class Teacher:
     def train_steps(self) -> int:
         return self.steps(self.model.task.train_duration)
 
+    def eval_protocol(self) -> Protocol:
+        stream = Stream(self, derive_seed(self.model.seed, "task", "test"))
+        x, target = stream.next(self.eval_steps())
+        return Protocol(x=x, target=target, beta=np.zeros(self.st.n_out), learn=False, x0=x[0], target0=target[0])
+
     def eval_steps(self) -> int:
         cfg = self.model.task
         return self.steps(cfg.test_duration if cfg.duration is None else cfg.duration)

@@ -36,37 +36,42 @@ def relu(u):
     return r, (u > 0.0).astype(float), np.zeros_like(r)
 
 
-def _lif_from_p(p, dp, ddp, tau_rc, tau_ref, amplitude):
-    """LIF rate as a function of p = j - 1 (> 0), with chain-rule derivatives in j.
+def _lif_terms(p, q, c, tau_rc, tau_ref, amplitude):
+    """LIF rate and derivatives from p = (soft) j - 1 >= 0, q = (dp/du) / p and
+    c = q (d2p/du2) / (dp/du), written so that no step divides by a vanishing p:
 
-    r = 1/L, L = tau_ref + tau_rc log(1 + 1/p);  dL/dp = -tau_rc / (p (p + 1)).
+    r = 1/L, L = tau_ref + tau_rc log(1 + 1/p),
+    dr/du = tau_rc q / ((p + 1) L^2),
+    d2r/du2 = tau_rc q^2 (2 tau_rc / L - (2p + 1)) / ((p + 1)^2 L^2) + tau_rc c / ((p + 1) L^2).
     """
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        L = tau_ref + tau_rc * np.log1p(1.0 / p)
-        r = 1.0 / L
-        dL = -tau_rc / (p * (p + 1.0))
-        ddL = tau_rc * (2.0 * p + 1.0) / (p * (p + 1.0)) ** 2
-        dr_dp = -dL / L**2
-        ddr_dp = -ddL / L**2 + 2.0 * dL**2 / L**3
-        dr = dr_dp * dp
-        ddr = ddr_dp * dp**2 + dr_dp * ddp
-    good = p > 0
-    return (amplitude * np.where(good, r, 0.0), amplitude * np.where(good, dr, 0.0),
-            amplitude * np.where(good, ddr, 0.0))
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        inv_L = 1.0 / (tau_ref + tau_rc * np.log1p(1.0 / p))
+    inv_L = np.nan_to_num(inv_L, nan=0.0)
+    rate = inv_L
+    d = tau_rc * q * inv_L**2 / (p + 1.0)
+    dd = tau_rc * q**2 * inv_L**2 * (2.0 * tau_rc * inv_L - (2.0 * p + 1.0)) / (p + 1.0) ** 2
+    dd = dd + tau_rc * c * inv_L**2 / (p + 1.0)
+    return amplitude * rate, amplitude * d, amplitude * dd
 
 
 def lif(u, tau_rc=0.02, tau_ref=0.002, amplitude=0.01):
-    p = np.asarray(u, dtype=float) - 1.0
-    one = np.ones_like(p)
-    return _lif_from_p(p, one, np.zeros_like(p), tau_rc, tau_ref, amplitude)
+    u = np.asarray(u, dtype=float)
+    active = u > 1.0
+    p = np.where(active, u - 1.0, 1.0)
+    r, d, dd = _lif_terms(p, 1.0 / p, 0.0, tau_rc, tau_ref, amplitude)
+    zero = np.zeros_like(u)
+    return np.where(active, r, zero), np.where(active, d, zero), np.where(active, dd, zero)
 
 
 def soft_lif(u, tau_rc=0.02, tau_ref=0.002, amplitude=0.01, sigma=0.02):
     x = (np.asarray(u, dtype=float) - 1.0) / sigma
-    p = sigma * np.logaddexp(0.0, x)  # sigma * softplus(x), stable
-    dp = expit(x)  # logistic(x), accurate far into the negative tail
-    ddp = dp * (1.0 - dp) / sigma
-    return _lif_from_p(p, dp, ddp, tau_rc, tau_ref, amplitude)
+    p = sigma * (np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))))  # sigma softplus(x), stable
+    s = expit(x)  # dp/du
+    far = x < -30.0  # there softplus(x) = expit(x) to double precision, so s/p = 1/sigma
+    with np.errstate(divide="ignore", invalid="ignore"):
+        q = np.where(far, 1.0 / sigma, s / np.where(far, 1.0, p))
+    # d2p/du2 = s (1 - s) / sigma, so c = q (1 - s) / sigma
+    return _lif_terms(p, q, q * (1.0 - s) / sigma, tau_rc, tau_ref, amplitude)
 
 
 FUNCTIONS = {
