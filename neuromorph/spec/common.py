@@ -259,7 +259,7 @@ class Spiking:
     ``tau_rc``, ``tau_ref`` (s): LIF constants of population-coding neurons.
     """
 
-    dt: PositiveReal = 0.0002
+    dt: PositiveReal = 0.0001
     tau_syn: PositiveReal = 0.005
     tau_recurrent: PositiveReal = 0.1
     input_rate: PositiveReal = 200.0

@@ -181,8 +181,8 @@ k_syn : 1 (constant)
 """
 
 
-def bm_ranges(model, system) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Representation ranges (mu, w, s) per synapse: the rate reference's extremes x margin."""
+def bm_reference(model, system):
+    """The rate reference's (mu, w, s) on the time grid: arrays (T, n)."""
     import dataclasses
 
     from ...spec.common import Record
@@ -190,16 +190,25 @@ def bm_ranges(model, system) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     from ..brian2.bm import half_grid
 
     ref = simulate_bm(dataclasses.replace(model, record=Record(variables=("mu", "w"), dt=None)))
+    as2d = lambda a: np.asarray(a).reshape(len(a), -1)  # noqa: E731
+    return as2d(ref.traces["mu"]), as2d(ref.traces["w"]), as2d(system.signal(ref.t)), as2d(system.signal(half_grid(model)))
+
+
+def bm_ranges(model, system) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Representation ranges (mu, w, s) per synapse: the rate reference's extremes x margin."""
+    mu, w, _, s_fine = bm_reference(model, system)
     margin = model.spiking.radius_margin
 
     def span(values):
-        top = np.max(np.abs(np.asarray(values).reshape(len(values), -1)), axis=0) * margin
+        top = np.max(np.abs(values), axis=0) * margin
         return np.where(top > 0, top, 1.0)
 
-    return span(ref.traces["mu"]), span(ref.traces["w"]), span(system.signal(half_grid(model)))
+    return span(mu), span(w), span(s_fine)
 
 
 HISTORY_DT = 0.0005
+#: Decoder regularization (relative to the largest rate), as Nengo's default solver.
+REG = 0.05
 
 
 def bm_past(system, span: float) -> np.ndarray:
@@ -250,7 +259,7 @@ def bm_program(model) -> Program:
     tau = sp.tau_recurrent
     n, N = 3 * sp.neurons, system.n
     rng = rng_for(model.seed, "spiking", "points")
-    pts = unit_ball(rng, 4000, 3)
+    ref_mu, ref_w, ref_s, _ = bm_reference(model, system)
     enc, gains, biases, dg, did, start = [], [], [], [], [], {"syn_a": [], "syn_b": [], "out_a": [], "out_b": []}
     past = bm_past(system, 8 * max(tau, sp.tau_syn))
     for k in range(N):
@@ -260,6 +269,10 @@ def bm_program(model) -> Program:
         ens = make_ensemble(rng_for(model.seed, "spiking", "ensemble", str(k)), n, 3, sp.max_rates, sp.intercepts,
                             sp.tau_rc, max(sp.tau_ref - sp.dt / 2, 0.0))
         scale = np.array([R_mu[k], R_w[k], R_s[k]])
+        # evaluation points: half over the whole ball, half near the states the rate reference visits
+        visited = np.stack([ref_mu[:, k], ref_w[:, k], ref_s[:, k]], axis=1) / scale
+        near = visited[rng.integers(0, len(visited), 3000)] + rng.normal(0, 0.03, (3000, 3))
+        pts = np.concatenate([unit_ball(rng, 3000, 3), near[np.linalg.norm(near, axis=1) < 1]])
         h, gm, gw, md, wd = p.hebbian_sign, p.gamma_mu[k], p.gamma_w[k], p.mu_d[k], p.w_d[k]
 
         def f(x, scale=scale, h=h, gm=gm, gw=gw, md=md, wd=wd):
@@ -279,9 +292,9 @@ def bm_program(model) -> Program:
             a0, b0 = filter_history(ens, past_k, scale, tau_k)
             start[first].append(a0)
             start[second].append(b0)
-        dg.append(decoders(ens, pts, alpha_feedback(pts[:, :2], lambda x2: f(np.c_[x2, pts[:, 2]]),
+        dg.append(decoders(ens, pts, reg=REG, targets=alpha_feedback(pts[:, :2], lambda x2: f(np.c_[x2, pts[:, 2]]),
                                                     lambda x2: jac(np.c_[x2, pts[:, 2]]), tau)))
-        did.append(decoders(ens, pts, pts[:, :2]) * scale[:2])
+        did.append(decoders(ens, pts, pts[:, :2], reg=REG) * scale[:2])
         enc.append(ens.encoders)
         gains.append(ens.gains)
         biases.append(ens.biases)
