@@ -18,7 +18,8 @@ def validate(path) -> list:
     return spec.validate_file(path)[1]
 
 
-def simulate(model, backend: str = "rate", *, duration=None, dt=None, seed=None, out=None, progress=None):
+def simulate(model, backend: str = "rate", *, duration=None, dt=None, seed=None, presentation=None, out=None,
+             progress=None):
     """Simulate a model (a path or a loaded model) on a backend.
 
     Parameters
@@ -30,6 +31,8 @@ def simulate(model, backend: str = "rate", *, duration=None, dt=None, seed=None,
         Override the spec's ``time.duration`` / ``time.dt`` (seconds).
     seed : int, optional
         Override the spec's ``seed``.
+    presentation : float, optional
+        Override ``task.presentation`` (s): how long each image is shown (digits models).
     out : path, optional
         Also write ``result.npz``, ``summary.json`` and ``traces.png`` there.
 
@@ -45,7 +48,7 @@ def simulate(model, backend: str = "rate", *, duration=None, dt=None, seed=None,
     if isinstance(model, (str, Path)):
         spec_file = str(model)
         model = spec.load(model)
-    model = with_overrides(model, duration, dt, seed, file=spec_file)
+    model = with_overrides(model, duration, dt, seed, file=spec_file, presentation=presentation)
     run = run_simulate(model, backend, progress=progress, spec_file=spec_file)
     if out is not None:
         write_outputs(run, out)

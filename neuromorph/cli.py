@@ -92,11 +92,12 @@ def validate(model):
 @click.option("--duration", type=float, help="Override the simulated time (s): time.duration (bm), task.duration (nla).")
 @click.option("--dt", type=float, help="Override the step (s): time.dt (bm), dynamics.dt (nla).")
 @click.option("--seed", type=int, help="Override the spec's seed.")
+@click.option("--presentation", type=float, help="Override task.presentation (s), digits models: time per image.")
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Output folder.")
 @click.option("--codegen", help="Brian2 code-generation target: numpy (default), cython, cpp_standalone.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of neuromorph errors.")
-def simulate(model, backend, duration, dt, seed, out, codegen, progress, debug):
+def simulate(model, backend, duration, dt, seed, presentation, out, codegen, progress, debug):
     """Run MODEL on a backend; write OUT/result.npz, OUT/summary.json, OUT/traces.png."""
     from . import backends
     from .run.simulate import simulate as run_simulate
@@ -108,7 +109,7 @@ def simulate(model, backend, duration, dt, seed, out, codegen, progress, debug):
         backends.get(backend)  # unknown names fail before anything runs
         if codegen:
             _set_codegen(backend, codegen)
-        ir = with_overrides(ir, duration, dt, seed, file=model)
+        ir = with_overrides(ir, duration, dt, seed, file=model, presentation=presentation)
         show = sys.stderr.isatty() if progress is None else progress
         total = simulation_steps(ir)
         with _progress_bar(show, total, f"{ir.name} [{backend}]") as update:

@@ -42,6 +42,7 @@ class Ensemble:
     max_rates: np.ndarray  # (n,)
     tau_rc: float
     tau_ref: float
+    rate_fn: object = None  # J -> rates (Hz) of the target's neurons; None: the LIF curve
 
     @property
     def n(self) -> int:
@@ -52,6 +53,8 @@ class Ensemble:
 
     def rates(self, x) -> np.ndarray:
         """Steady rates (Hz) for points x, (P, d) -> (P, n)."""
+        if self.rate_fn is not None:
+            return self.rate_fn(self.currents(x))
         return lif_rate(self.currents(x), self.tau_rc, self.tau_ref)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import backends, spec
-from ..errors import SpecError
+from ..errors import Problem, SpecError
 from ..families import bm
 from .files import staged_dir, write_bytes_atomic
 from .provenance import data_hash, versions
@@ -30,14 +30,20 @@ class Run:
     summary: dict
 
 
-def with_overrides(model, duration=None, dt=None, seed=None, file: str = ""):
+def with_overrides(model, duration=None, dt=None, seed=None, file: str = "", presentation=None):
     """The model with command-line overrides applied and re-validated (raises SpecError).
 
-    ``duration`` and ``dt`` go where the family keeps them (``OVERRIDES`` of its spec module).
+    ``duration`` and ``dt`` go where the family keeps them (``OVERRIDES`` of its spec module);
+    ``presentation`` (s) is the time each image is shown (classification tasks only).
     """
-    if duration is None and dt is None and seed is None:
+    if duration is None and dt is None and seed is None and presentation is None:
         return model
     data = spec.to_data(model)
+    if presentation is not None:
+        if model.family != "nla" or model.task.kind != "digits":
+            raise SpecError([Problem(f"--presentation applies to classification models (task.kind: digits), "
+                                     f"not to this {model.family} model", "task.presentation", file)])
+        data["task"]["presentation"] = presentation
     where = spec.family_module(model.family).OVERRIDES
     for key, value in (("duration", duration), ("dt", dt)):
         if value is not None:

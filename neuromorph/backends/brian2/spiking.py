@@ -18,7 +18,9 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import NeuromorphError
-from ...families import nla
+from ...families import bm, nla
+from ...seeds import rng_for
+from .. import population
 from .program import Group, Monitor, Program, Readout, Syn, TimedInput
 
 LIF = """
@@ -181,50 +183,7 @@ k_syn : 1 (constant)
 """
 
 
-def bm_reference(model, system):
-    """The rate reference's (mu, w, s) on the time grid: arrays (T, n)."""
-    import dataclasses
-
-    from ...spec.common import Record
-    from ..rate.bm import simulate_bm
-    from ..brian2.bm import half_grid
-
-    ref = simulate_bm(dataclasses.replace(model, record=Record(variables=("mu", "w"), dt=None)))
-    as2d = lambda a: np.asarray(a).reshape(len(a), -1)  # noqa: E731
-    return as2d(ref.traces["mu"]), as2d(ref.traces["w"]), as2d(system.signal(ref.t)), as2d(system.signal(half_grid(model)))
-
-
-def bm_ranges(model, system) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Representation ranges (mu, w, s) per synapse: the rate reference's extremes x margin."""
-    mu, w, _, s_fine = bm_reference(model, system)
-    margin = model.spiking.radius_margin
-
-    def span(values):
-        top = np.max(np.abs(values), axis=0) * margin
-        return np.where(top > 0, top, 1.0)
-
-    return span(mu), span(w), span(s_fine)
-
-
-HISTORY_DT = 0.0005
-#: Decoder regularization (relative to the largest rate), as Nengo's default solver.
-REG = 0.05
-
-
-def bm_past(system, span: float) -> np.ndarray:
-    """(mu, w, s) at t = -k h for k = 0..span/h (h = HISTORY_DT), integrating Eqs 23-24
-    backwards from the initial state (momenta 0): shape (steps, 3, n)."""
-    from ...families import bm
-    from ...numerics import rk4_step
-
-    steps = int(np.ceil(span / HISTORY_DT)) + 1
-    y = system.y0.copy()
-    out = np.empty((steps, 3, system.n))
-    for k in range(steps):
-        t = -k * HISTORY_DT
-        out[k, 0], out[k, 1], out[k, 2] = y[0], y[1], system.signal(t)
-        y = rk4_step(lambda tt, yy: -bm.derivatives(yy, system.signal(-tt), system.params), -t, y, HISTORY_DT)
-    return out
+HISTORY_DT = population.HISTORY_DT
 
 
 def filter_history(ens, past, scale, tau) -> tuple[np.ndarray, np.ndarray]:
@@ -240,64 +199,39 @@ def filter_history(ens, past, scale, tau) -> tuple[np.ndarray, np.ndarray]:
 
 
 def bm_program(model) -> Program:
-    """Population-coded BM: per synapse, one LIF ensemble represents (mu/R_mu, w/R_w, s/R_s); a
-    recurrent connection through the alpha synapse realizes Eqs 23-24 (alpha_feedback); s(t)
-    enters as input current. The momenta stay exactly 0 from p(0) = 0 and are not represented."""
-    from ...encoding import alpha_feedback, decoders, make_ensemble, unit_ball
-    from ...families import bm
-    from ...seeds import rng_for
-    from ..brian2.bm import CALLS, input_expression
+    """Population-coded BM (:mod:`neuromorph.backends.population`): per synapse one LIF ensemble,
+    a recurrent connection through the alpha synapse realizes Eqs 23-24, s(t) enters as input
+    current. The momenta stay exactly 0 from p(0) = 0 and are not represented."""
+    from ..brian2.bm import input_expression, half_grid
 
-    system = bm.resolve(model)
-    if np.any(system.y0[2:] != 0):
-        raise SpikingError("initial momenta must be 0 for the spiking mapping (Eqs 25-26 grow like "
-                           "exp(gamma t) from any other start and cannot be represented)")
-    sp, p = model.spiking, system.params
-    # each coordinate within +-1/sqrt(3), so that the whole vector stays in the unit ball
-    R_mu, R_w, R_s = (r * np.sqrt(3.0) for r in bm_ranges(model, system))
-    rec_dt = model.record.dt or model.time.dt
+    sp = model.spiking
     tau = sp.tau_recurrent
-    n, N = 3 * sp.neurons, system.n
-    rng = rng_for(model.seed, "spiking", "points")
-    ref_mu, ref_w, ref_s, _ = bm_reference(model, system)
-    enc, gains, biases, dg, did, start = [], [], [], [], [], {"syn_a": [], "syn_b": [], "out_a": [], "out_b": []}
-    past = bm_past(system, 8 * max(tau, sp.tau_syn))
-    for k in range(N):
-        past_k = past[:, :, k]
-        # Brian2 ends refractoriness one step early and spikes on the step grid: on average an ISI
-        # is tau_ref + rise - dt/2, so tuning curves and decoders use tau_ref - dt/2.
-        ens = make_ensemble(rng_for(model.seed, "spiking", "ensemble", str(k)), n, 3, sp.max_rates, sp.intercepts,
-                            sp.tau_rc, max(sp.tau_ref - sp.dt / 2, 0.0))
-        scale = np.array([R_mu[k], R_w[k], R_s[k]])
-        # evaluation points: half over the whole ball, half near the states the rate reference visits
-        visited = np.stack([ref_mu[:, k], ref_w[:, k], ref_s[:, k]], axis=1) / scale
-        near = visited[rng.integers(0, len(visited), 3000)] + rng.normal(0, 0.03, (3000, 3))
-        pts = np.concatenate([unit_ball(rng, 3000, 3), near[np.linalg.norm(near, axis=1) < 1]])
-        h, gm, gw, md, wd = p.hebbian_sign, p.gamma_mu[k], p.gamma_w[k], p.mu_d[k], p.w_d[k]
-
-        def f(x, scale=scale, h=h, gm=gm, gw=gw, md=md, wd=wd):
-            mu, w, s = (x * scale).T
-            return np.stack([(-gm * (mu - md) + w * s) / scale[0], (-gw * (w - wd) + h * s * mu) / scale[1]], axis=1)
-
-        def jac(x, scale=scale, h=h, gm=gm, gw=gw):
-            s = x[:, 2] * scale[2]
-            J = np.empty((len(x), 2, 2))
-            J[:, 0, 0], J[:, 0, 1] = -gm, s * scale[1] / scale[0]
-            J[:, 1, 0], J[:, 1, 1] = h * s * scale[0] / scale[1], -gw
-            return J
-
+    rec_dt = model.record.dt or model.time.dt
+    # Brian2 ends refractoriness one step early and spikes on the step grid: on average an ISI
+    # is tau_ref + rise - dt/2, so tuning curves and decoders use tau_ref - dt/2.
+    try:
+        mapping = population.build(model, half_grid(model), (tau, tau), max(sp.tau_ref - sp.dt / 2, 0.0))
+    except population.MappingError as exc:
+        raise SpikingError(str(exc)) from None
+    system = mapping.system
+    N, n = system.n, 3 * sp.neurons
+    start = {"syn_a": [], "syn_b": [], "out_a": [], "out_b": []}
+    past = population.past(system, 8 * max(tau, sp.tau_syn))
+    for k, pop in enumerate(mapping.populations):
         # Filter states as if the synapse had followed the model's own trajectory before t = 0
         # (integrated backwards from x(0)), so the recurrence starts at x(0) with no transient.
         for first, second, tau_k in (("syn_a", "syn_b", tau), ("out_a", "out_b", sp.tau_syn)):
-            a0, b0 = filter_history(ens, past_k, scale, tau_k)
+            a0, b0 = filter_history(pop.ens, past[:, :, k], pop.scale, tau_k)
             start[first].append(a0)
             start[second].append(b0)
-        dg.append(decoders(ens, pts, reg=REG, targets=alpha_feedback(pts[:, :2], lambda x2: f(np.c_[x2, pts[:, 2]]),
-                                                    lambda x2: jac(np.c_[x2, pts[:, 2]]), tau)))
-        did.append(decoders(ens, pts, pts[:, :2], reg=REG) * scale[:2])
-        enc.append(ens.encoders)
-        gains.append(ens.gains)
-        biases.append(ens.biases)
+    pops = mapping.populations
+    enc = [p.ens.encoders for p in pops]
+    gains = [p.ens.gains for p in pops]
+    biases = [p.ens.biases for p in pops]
+    dg = [p.recurrent for p in pops]
+    did = [p.readout for p in pops]
+    R_s = np.array([p.scale[2] for p in pops])
+    rng = rng_for(model.seed, "spiking", "v0")
     enc, gains, biases = np.concatenate(enc), np.concatenate(gains), np.concatenate(biases)
     inputs: list = []
     s_code = input_expression(model, system, inputs)
@@ -305,7 +239,7 @@ def bm_program(model) -> Program:
     neuron = np.arange(N * n)
     ens_init = {"e2": enc[:, 2], "gain": gains, "bias": biases, "Rs": np.repeat(R_s, n),
                 "k_syn": np.repeat(np.arange(N), n).astype(float),
-                "v": rng_for(model.seed, "spiking", "v0").uniform(0, 1, N * n)}
+                "v": rng.uniform(0, 1, N * n)}
     ens_init.update({key: (np.concatenate(values), "Hz") for key, values in start.items()})
     ns = {"tau_rc": (sp.tau_rc, "second"), "tau_rec": (tau, "second"), "tau_syn": (sp.tau_syn, "second")}
     ns.update({t.name: t.name for t in inputs})
@@ -335,11 +269,8 @@ def bm_program(model) -> Program:
                         squeeze=model.population is None) for v in model.record.variables]
     monitors = [Monitor(name="mon_rd", group="rd", variables=("y",), dt=rec_dt),
                 Monitor(name="spk_ens", group="ens", spikes=True)]
-    notes = [f"population coding: per synapse one ensemble of {n} LIF neurons represents (mu/{R_mu[0]:.3g}, "
-             f"w/{R_w[0]:.3g}, s/{R_s[0]:.3g}) (ranges: rate reference x {sp.radius_margin:g})",
-             f"recurrent decoders realize dx/dt = f(x) through the alpha synapse: g = x + 2 tau f + tau^2 (df/dx) f, "
-             f"tau = {tau * 1e3:g} ms; the state is read out through alpha synapses of {sp.tau_syn * 1e3:g} ms",
-             "the synaptic filter states start as for a trajectory already under way at x(0) with slope f(x(0))"]
+    notes = population.notes(mapping, sp.tau_syn)
+    notes.append("the synaptic filter states start as for a trajectory already under way at x(0) with slope f(x(0))")
     subs = ["p_mu, p_w: not represented; they stay exactly 0 from p(0) = 0 (Eqs 25-26 are homogeneous in p)",
             "s(t): injected as input current into the ensembles (not spike-encoded); its derivative's term in "
             "the alpha mapping is neglected",

@@ -1,0 +1,160 @@
+r"""Pieces every Nengo/NengoLoihi network shares: the simulators, synapses, input encoders, spike
+counters and the record of substitutions.
+
+Alpha synapse (seed 004): h(t) = (t / tau^2) exp(-t / tau), unit area. Where only a first-order
+low-pass fits (on the Loihi chip), the compiler uses Lowpass(2 tau): it has the alpha kernel's
+mean delay (int t h dt = 2 tau) and its noise power (int h^2 dt = 1 / (4 tau)), so spike noise and
+latency stay those of the model.
+"""
+
+from __future__ import annotations
+
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...errors import NeuromorphError
+
+#: Nengo's and Loihi's time step (s).
+DT = 0.001
+
+
+class NengoError(NeuromorphError):
+    """A model the Nengo/NengoLoihi compiler cannot map."""
+
+
+@contextmanager
+def quiet():
+    """Hide NengoLoihi's known, harmless warnings (untested nengo version, the integer cast in the
+    emulator's set-up, zero initial voltages on chip, filter time constants merged per block,
+    bits lost when tiny weights are discretized (measured in 'quantization'), and Nengo's note that
+    merged Poisson input populations share one random state)."""
+    with warnings.catch_warnings():
+        for text in ("This version of nengo_loihi", "invalid value encountered in cast",
+                     "NengoLoihi does not support initial values", "progress_bar", "tau_s is",
+                     "extra bits in weight rounding", "Extra state has been modified when merging"):
+            warnings.filterwarnings("ignore", message=f".*{text}.*")
+        yield
+
+
+def import_nengo():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import nengo
+    return nengo
+
+
+def import_loihi():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import nengo_loihi
+    return nengo_loihi
+
+
+def loihi_target() -> str:
+    """NengoLoihi's target: ``"loihi"`` when NxSDK (and so a board) is present, else ``"sim"``."""
+    import_loihi()
+    from nengo_loihi.hardware import HAS_NXSDK
+
+    return "loihi" if HAS_NXSDK else "sim"
+
+
+def hardware_name(backend: str, target: str | None) -> str:
+    if backend == "nengo":
+        return "Nengo reference simulator (CPU)"
+    return "Loihi chip (NxSDK)" if target == "loihi" else "Loihi emulator (NengoLoihi target 'sim', CPU)"
+
+
+@dataclass
+class Substitution:
+    """A change the compiler made because the target cannot do what the model says.
+
+    ``id`` names the limit (stable, for tests and reports); ``original`` and ``replacement`` say
+    what changed; ``why`` gives the limit and the reason the replacement keeps the meaning.
+    """
+
+    id: str
+    original: str
+    replacement: str
+    why: str
+    detail: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        out = {"id": self.id, "original": self.original, "replacement": self.replacement, "why": self.why}
+        if self.detail:
+            out["detail"] = self.detail
+        return out
+
+    def __str__(self) -> str:
+        return f"[{self.id}] {self.original} -> {self.replacement} ({self.why})"
+
+
+def make_primed(kind: str, tau: float, X0=None):
+    """A Nengo synapse ('alpha' or 'lowpass', time constant tau in s) whose state starts at X0
+    (the state-space vector of Nengo's discretized filter; None: at rest)."""
+    nengo = import_nengo()
+    base = nengo.Alpha if kind == "alpha" else nengo.Lowpass
+
+    class Primed(base):
+        def make_state(self, shape_in, shape_out, dt, dtype=None, y0=0):
+            state = super().make_state(shape_in, shape_out, dt, dtype=dtype, y0=y0)
+            if X0 is not None:
+                state["X"][...] = X0
+            return state
+
+    Primed.__name__ = base.__name__
+    return Primed(tau)
+
+
+def filter_state(synapse, inputs: np.ndarray, dt: float = DT) -> np.ndarray:
+    """The state of ``synapse`` after it has filtered ``inputs`` ((steps, n), oldest first)."""
+    A, B, _, _ = synapse._get_ss(dt)
+    B = np.asarray(B, dtype=float).reshape(-1, 1)
+    X = np.zeros((A.shape[0], inputs.shape[1]))
+    for u in inputs:
+        X = A @ X + B * u[None, :]
+    return X
+
+
+def bernoulli_type(rate_type):
+    """A neuron type that fires at most once per step, with probability min(rate dt, 1): the same
+    mean rate as Poisson spiking for rates up to 1/dt."""
+    nengo = import_nengo()
+
+    class BernoulliSpiking(nengo.PoissonSpiking):
+        def step(self, dt, J, output, rng, **base_state):
+            p = np.clip(J * dt, 0.0, 1.0)
+            output[...] = (self.amplitude / dt) * (rng.uniform(size=output.size) < p)
+
+    return BernoulliSpiking(rate_type)
+
+
+class SpikeCounter:
+    """A Nengo node function that counts the spikes of a population (values 1/dt per spike)."""
+
+    def __init__(self, n: int):
+        self.counts = np.zeros(n)
+
+    def __call__(self, t, x):
+        self.counts += x * DT
+
+
+def simulator(net, backend: str, seed: int, target: str | None = None, decode_tau: float | None = None):
+    """Nengo's reference simulator, or NengoLoihi's on ``target`` ('sim' or 'loihi'), dt = 1 ms;
+    ``decode_tau`` (s) replaces NengoLoihi's filter on decoded on-chip connections."""
+    if backend == "nengo":
+        return import_nengo().Simulator(net, dt=DT, seed=seed, progress_bar=False)
+    nengo_loihi = import_loihi()
+    model = nengo_loihi.builder.Model(dt=DT)
+    if decode_tau is not None:
+        model.decode_tau = decode_tau
+    return nengo_loihi.Simulator(net, model=model, dt=DT, seed=seed, target=target, progress_bar=False)
+
+
+def versions(backend: str) -> dict:
+    out = {"nengo": import_nengo().__version__, "numpy": np.__version__}
+    if backend == "loihi":
+        out["nengo_loihi"] = import_loihi().__version__
+    return out

@@ -1,0 +1,176 @@
+r"""Population coding of BM (Kim 2024) shared by the spiking backends (backend-neutral NumPy).
+
+Per synapse k, one ensemble of LIF neurons represents x = (mu / R_mu, w / R_w, s / R_s), each
+coordinate within +-1/sqrt(3) so the vector stays in the unit ball (R: the rate reference's
+extreme values x ``spiking.radius_margin``). A recurrent connection whose synapse has the
+transfer function 1 / ((t1 s + 1)(t2 s + 1)) realizes dx/dt = f(x) when it decodes
+
+    g(x) = x + (t1 + t2) f(x) + t1 t2 (df/dx) f(x)
+
+(an alpha synapse is t1 = t2 = tau; the input's own derivative is neglected). The momenta stay
+exactly 0 from p(0) = 0 (Eqs 25-26 are homogeneous in p) and are not represented.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..encoding import Ensemble, decoders, make_ensemble, unit_ball
+from ..errors import NeuromorphError
+from ..families import bm
+from ..seeds import rng_for
+
+#: Decoder regularization (relative to the largest rate), as Nengo's default solver.
+REG = 0.05
+#: Step (s) of the backward integration that gives the trajectory before t = 0.
+HISTORY_DT = 0.0005
+
+
+class MappingError(NeuromorphError):
+    """A model the population-coding compiler cannot map."""
+
+
+@dataclass
+class Population:
+    """One synapse's ensemble: tuning, scales and decoders."""
+
+    ens: Ensemble
+    scale: np.ndarray  # (3,): R_mu, R_w, R_s
+    recurrent: np.ndarray  # (n, 2) decoders of g(x) (scaled units)
+    readout: np.ndarray  # (n, 2) decoders of (mu, w) in model units
+
+
+@dataclass
+class Mapping:
+    """The population code of a BM model: one :class:`Population` per synapse."""
+
+    system: object
+    populations: list
+    taus: tuple  # (t1, t2) of the recurrent synapse (s)
+
+    @property
+    def n_neurons(self) -> int:
+        return sum(p.ens.n for p in self.populations)
+
+
+def reference(model, system):
+    """The rate reference's (mu, w) on the model's time grid: arrays (T, n)."""
+    import dataclasses
+
+    from ..spec.common import Record
+    from .rate.bm import simulate_bm
+
+    ref = simulate_bm(dataclasses.replace(model, record=Record(variables=("mu", "w"), dt=None)))
+    as2d = lambda a: np.asarray(a).reshape(len(a), -1)  # noqa: E731
+    return ref.t, as2d(ref.traces["mu"]), as2d(ref.traces["w"])
+
+
+def ranges(model, system, s_times) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Representation ranges (mu, w, s) per synapse: the rate reference's extremes x margin
+    (s over ``s_times``)."""
+    _, mu, w = reference(model, system)
+    s = np.asarray(system.signal(s_times)).reshape(len(s_times), -1)
+    margin = model.spiking.radius_margin
+
+    def span(values):
+        top = np.max(np.abs(values), axis=0) * margin
+        return np.where(top > 0, top, 1.0)
+
+    return span(mu), span(w), span(s)
+
+
+def dynamics(scale, params, k):
+    """f(x) and its Jacobian df/dx for synapse k in scaled units (x: (P, 3) -> (P, 2))."""
+    h, gm, gw, md, wd = params.hebbian_sign, params.gamma_mu[k], params.gamma_w[k], params.mu_d[k], params.w_d[k]
+
+    def f(x):
+        mu, w, s = (x * scale).T
+        return np.stack([(-gm * (mu - md) + w * s) / scale[0], (-gw * (w - wd) + h * s * mu) / scale[1]], axis=1)
+
+    def jac(x):
+        s = x[:, 2] * scale[2]
+        J = np.empty((len(x), 2, 2))
+        J[:, 0, 0], J[:, 0, 1] = -gm, s * scale[1] / scale[0]
+        J[:, 1, 0], J[:, 1, 1] = h * s * scale[0] / scale[1], -gw
+        return J
+
+    return f, jac
+
+
+def feedback(x, f, jac, taus) -> np.ndarray:
+    """g(x) = x[:, :2] + (t1 + t2) f(x) + t1 t2 (df/dx) f(x) for a two-stage synapse."""
+    t1, t2 = taus
+    fx = f(x)
+    return x[:, :2] + (t1 + t2) * fx + t1 * t2 * np.einsum("pij,pj->pi", jac(x), fx)
+
+
+def build(model, s_times, taus, tau_ref: float, rate_fn=None, max_rates=None) -> Mapping:
+    """The population code of ``model``.
+
+    Parameters
+    ----------
+    s_times : ndarray
+        Times (s) at which the simulator samples s(t) (its range sets R_s).
+    taus : (float, float)
+        Time constants (s) of the recurrent synapse's two stages.
+    tau_ref : float
+        Refractory period (s) of the tuning curves the decoders are solved for (the simulator's
+        effective one).
+    rate_fn : callable, optional
+        Steady rate (Hz) of the target's neurons for a current J, if not the LIF curve.
+    max_rates : (float, float), optional
+        Range of maximum rates (Hz) instead of ``spiking.max_rates``.
+    """
+    system = bm.resolve(model)
+    if np.any(system.y0[2:] != 0):
+        raise MappingError("initial momenta must be 0 for the spiking mapping (Eqs 25-26 grow like "
+                           "exp(gamma t) from any other start and cannot be represented)")
+    sp = model.spiking
+    R_mu, R_w, R_s = (r * np.sqrt(3.0) for r in ranges(model, system, s_times))
+    rng = rng_for(model.seed, "spiking", "points")
+    t_ref, ref_mu, ref_w = reference(model, system)
+    ref_s = np.asarray(system.signal(t_ref)).reshape(len(t_ref), -1)
+    pops = []
+    for k in range(system.n):
+        ens = make_ensemble(rng_for(model.seed, "spiking", "ensemble", str(k)), 3 * sp.neurons, 3,
+                            max_rates or sp.max_rates, sp.intercepts, sp.tau_rc, tau_ref)
+        ens.rate_fn = rate_fn
+        scale = np.array([R_mu[k], R_w[k], R_s[k]])
+        # evaluation points: half over the whole ball, half near the states the rate reference visits
+        visited = np.stack([ref_mu[:, k], ref_w[:, k], ref_s[:, k]], axis=1) / scale
+        near = visited[rng.integers(0, len(visited), 3000)] + rng.normal(0, 0.03, (3000, 3))
+        pts = np.concatenate([unit_ball(rng, 3000, 3), near[np.linalg.norm(near, axis=1) < 1]])
+        f, jac = dynamics(scale, system.params, k)
+        rec = decoders(ens, pts, feedback(pts, f, jac, taus), reg=REG)
+        out = decoders(ens, pts, pts[:, :2], reg=REG) * scale[:2]
+        pops.append(Population(ens=ens, scale=scale, recurrent=rec, readout=out))
+    return Mapping(system=system, populations=pops, taus=tuple(taus))
+
+
+def past(system, span: float) -> np.ndarray:
+    """(mu, w, s) at t = -k h for k = 0..span/h (h = HISTORY_DT), integrating Eqs 23-24
+    backwards from the initial state (momenta 0): shape (steps, 3, n)."""
+    from ..numerics import rk4_step
+
+    steps = int(np.ceil(span / HISTORY_DT)) + 1
+    y = system.y0.copy()
+    out = np.empty((steps, 3, system.n))
+    for k in range(steps):
+        t = -k * HISTORY_DT
+        out[k, 0], out[k, 1], out[k, 2] = y[0], y[1], system.signal(t)
+        y = rk4_step(lambda tt, yy: -bm.derivatives(yy, system.signal(-tt), system.params), -t, y, HISTORY_DT)
+    return out
+
+
+def notes(mapping, read_tau: float) -> list:
+    p = mapping.populations[0]
+    t1, t2 = mapping.taus
+    synapse = f"alpha synapse, tau = {t1 * 1e3:g} ms" if t1 == t2 else \
+        f"two-stage synapse, tau = {t1 * 1e3:g} ms and {t2 * 1e3:g} ms"
+    return [f"population coding: per synapse one ensemble of {p.ens.n} LIF neurons represents "
+            f"(mu/{p.scale[0]:.3g}, w/{p.scale[1]:.3g}, s/{p.scale[2]:.3g}) (ranges: rate reference x margin)",
+            f"recurrent decoders realize dx/dt = f(x) through the {synapse}: "
+            "g = x + (t1 + t2) f + t1 t2 (df/dx) f",
+            f"the state is read out through alpha synapses of {read_tau * 1e3:g} ms"]
