@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= out
 
-.PHONY: install demo test test-slow bench lint clean
+.PHONY: install demo test test-slow bench lint clean chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,15 +14,22 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## The main job: simulate the Kim models on the rate reference and plot them.
+## The main job: deploy digits and Kim on Loihi (NengoLoihi's emulator without a chip), compare
+## against the rate model and Brian2, print the tables and the reports' paths.
 demo: install
 	$(BIN)/neuromorph info
-	$(BIN)/neuromorph simulate models/kim_fig3_solid.yaml --backend rate --out $(OUT)/demo/kim_fig3_solid
-	$(BIN)/neuromorph simulate models/kim_fig5.yaml --backend rate --out $(OUT)/demo/kim_fig5
-	@echo "plots: $(OUT)/demo/*/traces.png"
+	$(BIN)/neuromorph deploy deploy/digits_on_loihi.yaml --out $(OUT)/demo/digits_on_loihi
+	$(BIN)/neuromorph deploy deploy/kim_on_loihi.yaml --out $(OUT)/demo/kim_on_loihi
+
+## Debian's Chromium renders the HTML report in a test; installed when apt-get can (else that test skips).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  (apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	   (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1)) \
+	  && echo "installed chromium" || echo "chromium not available: the report-rendering test will skip"; }
 
 ## Default test suite (< 10 min on 2 cores).
-test: install
+test: install chromium
 	$(BIN)/python -m pytest -m "not slow" -q
 
 ## Long accuracy and learning checks.

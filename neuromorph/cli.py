@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 
@@ -193,6 +194,82 @@ def compile_(model, target, out, debug):
         if out:
             for path in engine.write_script(program, out):
                 click.echo(f"wrote {path}", err=True)
+
+
+def _floats(text: str | None, option: str) -> list | None:
+    """A comma-separated list of positive numbers (seconds)."""
+    if text is None:
+        return None
+    try:
+        values = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise NeuromorphError(f"{option}: expected comma-separated seconds such as 0.02,0.1 (got {text!r})") from None
+    if not values or any(not v > 0 for v in values):
+        raise NeuromorphError(f"{option}: every value must be > 0 (got {text!r})")
+    return values
+
+
+def _names(text: str) -> list:
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--backends", "-b", default="rate,brian2,brian2-spiking,nengo,loihi", show_default=True,
+              help="Comma-separated backends; rate (the reference) always runs.")
+@click.option("--presentation-times", help="Classification models: seconds per image, e.g. 0.02,0.05,0.1,0.2 "
+                                           "(the default).")
+@click.option("--seeds", type=click.IntRange(1, 100), default=1, show_default=True,
+              help="Spiking realizations (spiking.seed = seed, seed + 1, ...): mean and 95 % interval.")
+@click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Report folder.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
+@click.option("--debug", is_flag=True, help="Show tracebacks of neuromorph errors.")
+def compare(model, backends, presentation_times, seeds, out, progress, debug):
+    """Run MODEL on several backends with the same inputs and seeds; write OUT/metrics.json,
+    OUT/report.md, OUT/report.html and OUT/plots/."""
+    from .compare import compare_and_report
+    from .compare.report import text_table
+    from .compare.runner import plan_steps
+
+    ir = _load(model)
+    with _reported(debug):
+        names = _names(backends)
+        times = _floats(presentation_times, "--presentation-times")
+        total = plan_steps(ir, names, times, seeds)
+        show = sys.stderr.isatty() if progress is None else progress
+        with _progress_bar(show, total, f"compare {ir.name}") as update:
+            _, doc = compare_and_report(ir, names, times, seeds, out, spec_file=model, progress=update)
+    click.echo(text_table(doc))
+    click.echo(f"report: {Path(out) / 'report.html'}")
+
+
+@main.command()
+@click.argument("manifest", type=click.Path(dir_okay=False))
+@click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Report folder.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
+@click.option("--debug", is_flag=True, help="Show tracebacks of neuromorph errors.")
+def deploy(manifest, out, progress, debug):
+    """Deploy MANIFEST (deploy/*.yaml: model, target, hardware profile, run settings): validate,
+    check the fit, run the target and the backends it is compared with, write the report to OUT."""
+    from .compare.deploy import deploy as run_deploy
+    from .compare.deploy import load
+    from .compare.report import text_table
+    from .compare.runner import plan_steps
+
+    with _reported(debug):
+        dep = load(manifest)
+        m = dep.manifest
+        names = [m.target] + list(m.compare_with)
+        times = list(m.run.presentation_times) if m.run.presentation_times else None
+        total = plan_steps(dep.model, names, times, m.run.seeds)
+        show = sys.stderr.isatty() if progress is None else progress
+        with _progress_bar(show, total, f"deploy {m.name}") as update:
+            dep, _, doc = run_deploy(manifest, out, progress=update)
+    click.echo(f"{m.name}: {dep.model.name} on {m.target} ({doc['backends'][m.target]['hardware']['runs_on']})")
+    if dep.fit is not None:
+        click.echo(f"fit on {m.hardware_profile}: {dep.fit['verdict']}")
+    click.echo(text_table(doc))
+    click.echo(f"report: {Path(out) / 'report.html'}")
 
 
 def _short(value) -> str:

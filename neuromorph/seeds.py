@@ -21,3 +21,9 @@ def derive_seed(seed: int, *names: str) -> int:
 def rng_for(seed: int, *names: str) -> np.random.Generator:
     """A generator for the named part of the model (see :func:`derive_seed`)."""
     return np.random.default_rng(derive_seed(seed, *names))
+
+
+def spiking_seed(model) -> int:
+    """The seed of a model's spiking realization: ``spiking.seed``, else the model's seed."""
+    own = model.spiking.seed
+    return model.seed if own is None else own

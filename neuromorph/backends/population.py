@@ -20,7 +20,7 @@ import numpy as np
 from ..encoding import Ensemble, decoders, make_ensemble, unit_ball
 from ..errors import NeuromorphError
 from ..families import bm
-from ..seeds import rng_for
+from ..seeds import rng_for, spiking_seed
 
 #: Decoder regularization (relative to the largest rate), as Nengo's default solver.
 REG = 0.05
@@ -129,12 +129,12 @@ def build(model, s_times, taus, tau_ref: float, rate_fn=None, max_rates=None) ->
                            "exp(gamma t) from any other start and cannot be represented)")
     sp = model.spiking
     R_mu, R_w, R_s = (r * np.sqrt(3.0) for r in ranges(model, system, s_times))
-    rng = rng_for(model.seed, "spiking", "points")
+    rng = rng_for(spiking_seed(model), "spiking", "points")
     t_ref, ref_mu, ref_w = reference(model, system)
     ref_s = np.asarray(system.signal(t_ref)).reshape(len(t_ref), -1)
     pops = []
     for k in range(system.n):
-        ens = make_ensemble(rng_for(model.seed, "spiking", "ensemble", str(k)), 3 * sp.neurons, 3,
+        ens = make_ensemble(rng_for(spiking_seed(model), "spiking", "ensemble", str(k)), 3 * sp.neurons, 3,
                             max_rates or sp.max_rates, sp.intercepts, sp.tau_rc, tau_ref)
         ens.rate_fn = rate_fn
         scale = np.array([R_mu[k], R_w[k], R_s[k]])

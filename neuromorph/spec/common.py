@@ -256,7 +256,9 @@ class Spiking:
     ``neurons``: LIF neurons per represented dimension (population coding);
     ``max_rates`` (Hz) and ``intercepts``: ranges the population's tuning curves are drawn from;
     ``radius_margin``: representation ranges are the rate reference's ranges times this;
-    ``tau_rc``, ``tau_ref`` (s): LIF constants of population-coding neurons.
+    ``tau_rc``, ``tau_ref`` (s): LIF constants of population-coding neurons;
+    ``seed``: seed of the spiking realization (tuning curves, Poisson spikes, initial voltages);
+    absent: the model's seed. Varying it varies the spikes, not the data or the rate model.
     """
 
     dt: PositiveReal = 0.0001
@@ -269,6 +271,7 @@ class Spiking:
     radius_margin: Annotated[float, Strict(), Field(ge=1.0, le=10.0)] = 1.2
     tau_rc: PositiveReal = 0.02
     tau_ref: NonNegativeReal = 0.002
+    seed: Optional[Seed] = None
 
 
 def _sign(value):

@@ -10,6 +10,7 @@ import os
 import numpy as np
 
 from ..base import Backend, Result
+from ..spikes import rate_histogram, raster
 from . import targets
 
 
@@ -17,6 +18,12 @@ def _brian2_version() -> dict:
     import brian2
 
     return {"brian2": brian2.__version__, "numpy": np.__version__}
+
+
+def raster_of(objs, group: str) -> dict:
+    """The raster of ``group`` from its SpikeMonitor (``spk_<group>``)."""
+    monitor = objs[f"spk_{group}"]
+    return raster(np.asarray(monitor.t_[:]), np.asarray(monitor.i[:]), group)
 
 
 class Brian2Backend(Backend):
@@ -70,13 +77,16 @@ class Brian2Backend(Backend):
         from .program import run
 
         program = self.compile(model, base_dir)
-        t, traces, spikes, _ = run(program, self.codegen)
+        t, traces, spikes, objs = run(program, self.codegen)
         info = {"codegen": self.codegen, "dt": program.dt, "substitutions": program.substitutions,
                 "notes": program.notes}
         if spikes:
             info["spikes"] = {k: int(v.sum()) for k, v in spikes.items()}
             info["neurons"] = {k: int(len(v)) for k, v in spikes.items()}
             info["simulated_s"] = program.duration
+            group = next(iter(spikes))
+            info["raster"] = raster_of(objs, group)
+            info["rates_hz"] = rate_histogram(spikes[group], program.duration)
         return Result(t=t, traces=traces, info=info)
 
     def nla_engine(self, model, weights=None, base_dir=None):

@@ -19,8 +19,9 @@ import numpy as np
 
 from ...errors import NeuromorphError
 from ...families import bm, nla
-from ...seeds import rng_for
+from ...seeds import rng_for, spiking_seed
 from .. import population
+from ..spikes import rate_histogram
 from .program import Group, Monitor, Program, Readout, Syn, TimedInput
 
 LIF = """
@@ -105,7 +106,7 @@ def nla_program(model, weights, st, protocol, state=None) -> Program:
     monitors += [Monitor(name=f"spk_{g.name}", group=g.name, spikes=True) for g in groups if g.threshold or g.rates]
     readouts = [Readout(name="u_out", monitor="mon_out", variable="u", lanes=L)]
     notes, subs = nla_notes(model)
-    return Program(model=model.name, backend="brian2-spiking", dt=sp.dt, duration=K * dt, seed=model.seed,
+    return Program(model=model.name, backend="brian2-spiking", dt=sp.dt, duration=K * dt, seed=spiking_seed(model),
                    groups=groups, synapses=synapses, inputs=inputs, monitors=monitors, readouts=readouts,
                    notes=notes, substitutions=subs)
 
@@ -151,6 +152,11 @@ class SpikingNLAEngine:
         for group, counts in spikes.items():
             self.stats["spikes"][group] = self.stats["spikes"].get(group, 0) + int(counts.sum())
             self.stats["neurons"][group] = int(len(counts))
+        if "h1" in spikes:
+            from . import raster_of
+
+            self.stats.setdefault("raster", raster_of(objs, "h1"))
+            self.stats["rates_hz"] = rate_histogram(spikes["h1"], prog.duration)
         self.stats["steps"] += protocol.steps
         self.stats["simulated_s"] += prog.duration
         if progress is not None:
@@ -231,7 +237,7 @@ def bm_program(model) -> Program:
     dg = [p.recurrent for p in pops]
     did = [p.readout for p in pops]
     R_s = np.array([p.scale[2] for p in pops])
-    rng = rng_for(model.seed, "spiking", "v0")
+    rng = rng_for(spiking_seed(model), "spiking", "v0")
     enc, gains, biases = np.concatenate(enc), np.concatenate(gains), np.concatenate(biases)
     inputs: list = []
     s_code = input_expression(model, system, inputs)
@@ -276,5 +282,5 @@ def bm_program(model) -> Program:
             "the alpha mapping is neglected",
             f"dt: {model.time.dt * 1e3:g} ms ({model.time.integrator}) -> {sp.dt * 1e3:g} ms spiking simulation"]
     return Program(model=model.name, backend="brian2-spiking", dt=sp.dt, duration=model.time.duration,
-                   seed=model.seed, groups=groups, synapses=synapses, inputs=inputs, monitors=monitors,
+                   seed=spiking_seed(model), groups=groups, synapses=synapses, inputs=inputs, monitors=monitors,
                    readouts=readouts, notes=notes, substitutions=subs)

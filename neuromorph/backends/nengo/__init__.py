@@ -11,7 +11,9 @@ import dataclasses
 
 import numpy as np
 
+from ...seeds import spiking_seed
 from ..base import Backend, Result
+from ..spikes import rate_histogram
 from .common import DT, NengoError, hardware_name, import_nengo, loihi_target, quiet, versions
 
 
@@ -67,7 +69,7 @@ class NengoBackend(Backend):
         from .bm import network, run
 
         built = network(model, self.name)
-        t, mu, w, extra = run(built, model.seed, self.target())
+        t, mu, w, extra = run(built, spiking_seed(model), self.target())
         if progress is not None:
             progress(built.steps)
         rec_dt = model.record.dt or model.time.dt
@@ -79,7 +81,7 @@ class NengoBackend(Backend):
         counts = np.concatenate([c.counts for c in built.counters])
         info = {"dt": DT, "hardware": self.hardware(), "substitutions": [s.as_dict() for s in built.substitutions],
                 "notes": built.notes, "spikes": {"ens": int(round(counts.sum()))}, "neurons": built.neurons,
-                "simulated_s": built.steps * DT, "rates_hz": rate_stats(counts, built.steps * DT)}
+                "simulated_s": built.steps * DT, "rates_hz": rate_histogram(counts, built.steps * DT)}
         info.update(extra)
         return Result(t=rows * DT, traces=traces, info=info)
 
@@ -100,13 +102,6 @@ class LoihiBackend(NengoBackend):
         from .describe import describe
 
         return describe(built, self)
-
-
-def rate_stats(counts, seconds: float) -> dict:
-    rates = np.asarray(counts, dtype=float) / seconds
-    return {"mean": float(rates.mean()), "max": float(rates.max()),
-            "histogram": np.histogram(rates, bins=20)[0].tolist(),
-            "edges": np.histogram_bin_edges(rates, bins=20).tolist()}
 
 
 __all__ = ["NengoBackend", "LoihiBackend", "quiet", "import_nengo"]

@@ -20,7 +20,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ...seeds import spiking_seed
 from .. import population
+from ..spikes import RASTER_NEURONS, raster_from_steps
 from .common import (DT, NengoError, SpikeCounter, Substitution, filter_state, import_loihi, import_nengo,
                      make_primed)
 
@@ -44,6 +46,7 @@ class BuiltBM:
     counters: list = field(default_factory=list)
     mapping: object = None
     decode_tau: float | None = None
+    raster: object = None  # probe of the first neurons of synapse 0's ensemble
 
     @property
     def neurons(self) -> dict:
@@ -58,9 +61,9 @@ def loihi_top_rate(tau_ref: float) -> float:
 def loihi_rates(sp):
     """J -> rates (Hz) of Loihi LIF neurons (NengoLoihi's discretized curve)."""
     nengo = import_nengo()
+    import_loihi()
     from nengo_loihi.neurons import loihi_lif_rates
 
-    import_loihi()
     neuron = nengo.LIF(tau_rc=sp.tau_rc, tau_ref=sp.tau_ref)
     return lambda J: loihi_lif_rates(neuron, J, np.ones(J.shape[-1]), np.zeros(J.shape[-1]), DT)
 
@@ -131,7 +134,7 @@ def network(model, backend: str) -> BuiltBM:
                                  f"{kick[1] * 1e3:.0f} ms", "on-chip synapse states cannot be set"))
     elif not loihi:
         built.notes.append("the synaptic filter states start as for a trajectory already under way at x(0)")
-    with nengo.Network(label=model.name, seed=model.seed) as net:
+    with nengo.Network(label=model.name, seed=spiking_seed(model)) as net:
         if loihi:
             import_loihi().add_params(net)
         s_node = nengo.Node(lambda t: np.asarray(system.signal(t), dtype=float).reshape(-1) / scales, label="s(t)")
@@ -167,6 +170,8 @@ def add_synapse(model, mapping, pop, k, s_node, past, built, kick) -> None:
     built.readouts.append(nengo.Probe(read, synapse=None))
     counter = SpikeCounter(pop.ens.n)
     nengo.Connection(ens.neurons, nengo.Node(counter, size_in=pop.ens.n, size_out=0), synapse=None)
+    if k == 0:
+        built.raster = nengo.Probe(ens.neurons[:RASTER_NEURONS], synapse=None)
     built.counters.append(counter)
 
 
@@ -188,10 +193,15 @@ def run(built, seed: int, target=None):
     with quiet(), simulator(built.net, built.backend, seed, target, built.decode_tau) as sim:
         sim.run_steps(built.steps)
         values = np.stack([sim.data[p] for p in built.readouts], axis=2)  # (steps, 2, n)
+        info["raster"] = raster_from_steps(sim.data[built.raster], DT, "ens")
         if built.backend == "loihi":
             from .loihi import resources
 
             info["resources"] = resources(sim)
+    if built.backend == "loihi":
+        from .loihi import quantization
+
+        info["quantization"] = quantization(built.net, seed)
     y0 = built.mapping.system.y0[:2][None]
     values = np.concatenate([y0, values], axis=0)
     t = np.arange(built.steps + 1) * DT

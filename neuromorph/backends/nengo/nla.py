@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...families import nla
+from ...seeds import spiking_seed
+from ..spikes import RASTER_NEURONS, rate_histogram, raster_from_steps
 from .common import DT, NengoError, SpikeCounter, Substitution, bernoulli_type, import_loihi, import_nengo
 
 
@@ -32,6 +34,7 @@ class Built:
     notes: list
     probes: dict = field(default_factory=dict)
     counters: dict = field(default_factory=dict)
+    raster: object = None  # probe of the first neurons of lane 0's first hidden layer
     steps: int = 0
     neurons: dict = field(default_factory=dict)
     loihi_conns: list = field(default_factory=list)
@@ -115,7 +118,7 @@ def network(model, weights, st, protocol, backend: str, lanes: int | None = None
     in_type = bernoulli_type(nengo.RectifiedLinear()) if loihi else nengo.PoissonSpiking(nengo.RectifiedLinear())
     lif = nengo.LIF(tau_rc=neuron.tau_rc, tau_ref=neuron.tau_ref)
     built = Built(net=None, backend=backend, substitutions=subs, notes=notes, steps=steps)
-    with nengo.Network(label=model.name, seed=model.seed) as net:
+    with nengo.Network(label=model.name, seed=spiking_seed(model)) as net:
         if loihi:
             import_loihi().add_params(net)
         stim = nengo.Node(stimulus, label="x(t)")
@@ -147,6 +150,8 @@ def build_lane(net, model, weights, st, stim, ln: int, in_type, lif, built: Buil
         conn = nengo.Connection(pre.neurons, ens.neurons, transform=W * scale, synapse=synapse(built.backend, sp.tau_syn, True))
         built.loihi_conns.append(conn)
         count(built, f"h{k + 1}", ens, ln)
+        if ln == 0 and k == 0:
+            built.raster = nengo.Probe(ens.neurons[:RASTER_NEURONS], synapse=None)
         pre, scale = ens, neuron.amplitude
     out_layer, last = st.layers[-1], hidden[-1]
     n_out = out_layer.stop - out_layer.start
@@ -196,13 +201,21 @@ class NengoNLAEngine:
             self.scale_eta(1.0)
         built = network(self.model, self.weights, self.st, protocol, self.backend)
         self.last = built
-        with quiet(), simulator(built.net, self.backend, self.model.seed, self.target) as sim:
+        with quiet(), simulator(built.net, self.backend, spiking_seed(self.model), self.target) as sim:
             sim.run_steps(built.steps)
             u = np.stack([sim.data[built.probes[f"u_out[{ln}]"]] for ln in range(self.lanes)], axis=1)
+            self.stats.setdefault("raster", raster_from_steps(sim.data[built.raster], DT, "h1"))
             if self.backend == "loihi":
                 from .loihi import resources
 
                 self.stats["resources"] = resources(sim)
+        if self.backend == "loihi" and "quantization" not in self.stats:
+            from .loihi import quantization
+
+            single = network(self.model, self.weights, self.st, protocol, self.backend, lanes=1)
+            self.stats["quantization"] = quantization(single.net, spiking_seed(self.model))
+        counts = np.concatenate([c.counts for c in built.counters["h1"]])
+        self.stats["rates_hz"] = rate_histogram(counts, built.steps * DT)
         for group, counters in built.counters.items():
             self.stats["spikes"][group] = self.stats["spikes"].get(group, 0) + int(round(sum(c.counts.sum() for c in counters)))
         self.stats["neurons"] = dict(built.neurons)
@@ -212,7 +225,7 @@ class NengoNLAEngine:
             progress(protocol.steps)
         ratio = int(round(self.model.dynamics.dt / DT))
         u = u[ratio - 1::ratio]  # state after each model step: row m - 1 is after m steps
-        u = np.concatenate([u[:1] * 0 + u[:1], u], axis=0)  # row m: after m steps (row 0 stands for the start)
+        u = np.concatenate([u[:1], u], axis=0)  # row m: after m steps (row 0 stands in for the start)
         marked = np.stack([u[m] for m in marks]) if marks else np.zeros((0, u.shape[1], u.shape[2]))
         rec = {}
         for name in record:

@@ -1,0 +1,162 @@
+r"""``metrics.json``: what a comparison measured, per backend (format ``neuromorph.metrics/1``,
+schema ``neuromorph/compare/metrics.schema.json``).
+
+Trajectory models, per recorded variable v with a non-constant rate trace r_v and a backend's
+trace y_v on the same times:
+
+    rmse_v = sqrt(mean((y_v - r_v)^2)),   nrmse_v = rmse_v / std(r_v),   correlation_v = corr(y_v, r_v).
+
+Classification models: held-out accuracy per presentation time (s). Spike statistics: total spike
+count, neurons, mean rate = spikes / (neurons x simulated seconds). With several seeds every
+number becomes {"mean", "ci95", "per_seed"}: the mean and its 95 % Student-t interval.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+
+import numpy as np
+
+FORMAT = "neuromorph.metrics/1"
+
+
+def trajectory(rate, run) -> dict:
+    """nrmse, rmse and correlation of ``run`` against ``rate`` per variable (None where the
+    rate trace is constant, e.g. momenta that stay 0)."""
+    out = {"nrmse_vs_rate": {}, "rmse_vs_rate": {}, "correlation_vs_rate": {}}
+    for name, ref in rate.traces.items():
+        if name not in run.traces:
+            continue
+        r, y = np.asarray(ref, dtype=float), np.asarray(run.traces[name], dtype=float)
+        n = min(len(r), len(y))
+        r, y = r[:n].ravel(), y[:n].ravel()
+        rmse = float(np.sqrt(np.mean((y - r) ** 2)))
+        spread = float(np.std(r))
+        out["rmse_vs_rate"][name] = rmse
+        out["nrmse_vs_rate"][name] = rmse / spread if spread > 0 else None
+        out["correlation_vs_rate"][name] = float(np.corrcoef(r, y)[0, 1]) if spread > 0 and np.std(y) > 0 else None
+    return out
+
+
+def spikes(summary: dict) -> dict:
+    """Spike count, neurons and mean rate of a run (None for rate backends)."""
+    info = summary["backend_info"]
+    source = info.get("engine", info)
+    counts, neurons = source.get("spikes"), source.get("neurons")
+    if not counts:
+        return {"spike_count": None, "neurons": None, "mean_rate_hz": None}
+    total_spikes, total_neurons = int(sum(counts.values())), int(sum(neurons.values()))
+    seconds = source.get("simulated_s") or info.get("simulated_s")
+    rate = total_spikes / (total_neurons * seconds) if seconds else None
+    return {"spike_count": total_spikes, "neurons": total_neurons, "mean_rate_hz": rate}
+
+
+def substitutions(summary: dict) -> list:
+    info = summary["backend_info"]
+    return list(info.get("substitutions") or info.get("engine", {}).get("substitutions") or [])
+
+
+def hardware(summary: dict) -> dict:
+    info = summary["backend_info"]
+    engine = info.get("engine", {})
+    out = dict(info.get("hardware") or {"runs_on": "CPU (" + summary["backend"] + ")"})
+    res = info.get("resources") or engine.get("resources")
+    if res:
+        out.update(cores=res["cores"], chips=res["chips"])
+    quant = info.get("quantization") or engine.get("quantization")
+    if quant and "relative_rms_error" in quant:
+        out["weight_relative_rms_error"] = quant["relative_rms_error"]
+    return out
+
+
+def steps_per_s(summary: dict, run) -> float | None:
+    info = summary["backend_info"]
+    engine = info.get("engine")
+    steps = engine["steps"] if engine else len(run.result.t) - 1
+    wall = summary["wall_s"]
+    return steps / wall if wall > 0 else None
+
+
+def one_run(comparison, name: str, k: int) -> dict:
+    """Metrics of backend ``name``, seed index ``k`` (one number per leaf)."""
+    by_time = comparison.runs[name][k]
+    first = next(iter(by_time.values()))
+    out = {}
+    if comparison.classification:
+        out["accuracy"] = {f"{p:g}": run.summary["metrics"]["accuracy"] for p, run in by_time.items()}
+    else:
+        rate = comparison.runs["rate"][k][None].result
+        out.update(trajectory(rate, first.result))
+    out.update(spikes(first.summary))
+    out["wall_s"] = float(sum(run.summary["wall_s"] for run in by_time.values()))
+    out["steps_per_s"] = steps_per_s(first.summary, first)
+    out["substitutions"] = substitutions(first.summary)
+    out["hardware"] = hardware(first.summary)
+    return out
+
+
+def ci95(values: list) -> dict:
+    """Mean and 95 % Student-t interval of ``values`` (None entries dropped)."""
+    from scipy import stats
+
+    v = np.array([x for x in values if x is not None], dtype=float)
+    if len(v) == 0:
+        return {"mean": None, "ci95": None, "per_seed": values}
+    mean = float(v.mean())
+    if len(v) < 2:
+        return {"mean": mean, "ci95": [mean, mean], "per_seed": values}
+    half = float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+    return {"mean": mean, "ci95": [mean - half, mean + half], "per_seed": values}
+
+
+NUMERIC = ("accuracy", "nrmse_vs_rate", "rmse_vs_rate", "correlation_vs_rate", "spike_count", "mean_rate_hz",
+           "wall_s", "steps_per_s")
+
+
+def pooled(per_seed: list) -> dict:
+    """Seeds combined: numeric leaves become {"mean", "ci95", "per_seed"}."""
+    if len(per_seed) == 1:
+        return per_seed[0]
+    out = dict(per_seed[0])
+    for key in NUMERIC:
+        first = per_seed[0].get(key)
+        if isinstance(first, dict):
+            out[key] = {sub: ci95([m[key][sub] for m in per_seed]) for sub in first}
+        elif key in per_seed[0]:
+            out[key] = ci95([m[key] for m in per_seed])
+    return out
+
+
+def build(comparison) -> dict:
+    """The ``metrics.json`` document of a comparison."""
+    from ..run.provenance import versions
+
+    model = comparison.model
+    doc = {
+        "format": FORMAT,
+        "model": model.name,
+        "family": model.family,
+        "kind": "classification" if comparison.classification else "trajectory",
+        "seeds": comparison.seeds,
+        "presentation_times": comparison.presentations,
+        "reference": "rate",
+        "backends": {},
+        "versions": versions(),
+    }
+    if comparison.trained:
+        doc["trained"] = comparison.trained
+    for name in comparison.backends:
+        doc["backends"][name] = pooled([one_run(comparison, name, k) for k in range(len(comparison.seeds))])
+    return doc
+
+
+def schema() -> dict:
+    return json.loads(resources.files("neuromorph.compare").joinpath("metrics.schema.json").read_text())
+
+
+def validate(doc: dict) -> None:
+    """Raise ``jsonschema.ValidationError`` if ``doc`` does not follow the schema."""
+    import jsonschema
+
+    jsonschema.validate(doc, schema())

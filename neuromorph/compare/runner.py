@@ -1,0 +1,127 @@
+"""Run one model on several backends with the same inputs and seeds.
+
+Every backend run is exactly what ``neuromorph simulate`` does (:func:`neuromorph.run.simulate.simulate`),
+so the numbers a comparison reports are the numbers each backend's own run produces. Seeds:
+the first run uses the spec's seeds; with ``seeds = N`` the spiking realization's seed
+(``spiking.seed``) takes N values, so the data, the test split and the rate model stay the same.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import backends, spec
+from ..errors import NeuromorphError
+from ..run.provenance import data_hash
+from ..run.simulate import simulate, with_overrides
+
+#: Default presentation times (s) for classification models.
+PRESENTATIONS = (0.02, 0.05, 0.1, 0.2)
+
+
+class CompareError(NeuromorphError):
+    """A comparison that cannot run as asked."""
+
+
+@dataclass
+class Comparison:
+    """Runs by backend: ``runs[backend][seed_index][presentation or None]`` -> Run."""
+
+    model: object
+    backends: list
+    seeds: list
+    presentations: list | None
+    runs: dict = field(default_factory=dict)
+    trained: dict | None = None  # where the rate model's weights came from, if trained here
+
+    @property
+    def classification(self) -> bool:
+        return self.presentations is not None
+
+
+def is_classification(model) -> bool:
+    return model.family == "nla" and model.task.kind == "digits"
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("NEUROMORPH_CACHE", ".cache")) / "weights"
+
+
+def ensure_weights(model, spec_file: str, progress=None):
+    """The model with trained weights: its own file if present, else the rate model trained here
+    once and cached by the spec's hash. Returns (model, note or None)."""
+    if model.family != "nla":
+        return model, None
+    from ..families.nla import weights_path
+
+    base = str(Path(spec_file).parent) if spec_file else None
+    if model.weights is not None and weights_path(model, base).exists():
+        return model, None
+    data = spec.to_data(model)
+    data.pop("weights", None)
+    path = cache_dir() / f"{model.name}-{data_hash(data)[:16]}.npz"
+    if not path.exists():
+        from ..run.train import train, write_outputs
+
+        run = train(dataclasses.replace(model, weights=None), "rate", progress=progress, spec_file=spec_file)
+        write_outputs(run, path.with_suffix(""))
+        os.replace(path.with_suffix("") / "weights.npz", path)
+    return dataclasses.replace(model, weights=str(path.resolve())), {"weights": str(path), "trained_by": "rate"}
+
+
+def check_presentations(model, presentations) -> None:
+    if presentations is not None and not is_classification(model):
+        raise CompareError("--presentation-times applies to classification models (task.kind: digits)")
+
+
+def with_spiking_seed(model, seed: int):
+    return dataclasses.replace(model, spiking=dataclasses.replace(model.spiking, seed=seed))
+
+
+def check_backends(names: list, model) -> list:
+    """The backend names, validated before anything runs (rate first: it is the reference)."""
+    for name in names:
+        backends.get(name).check(model)
+    ordered = ["rate"] + [n for n in names if n != "rate"]
+    return list(dict.fromkeys(ordered))
+
+
+def compare(model, backend_names: list, presentations=None, seeds: int = 1, spec_file: str = "",
+            progress=None) -> Comparison:
+    """Run ``model`` on every backend (and on ``rate``, the reference) for each seed and, for
+    classification models, each presentation time (s)."""
+    names = check_backends(backend_names, model)
+    check_presentations(model, presentations)
+    if is_classification(model) and presentations is None:
+        presentations = list(PRESENTATIONS)
+    model, trained = ensure_weights(model, spec_file)
+    base = model.spiking.seed if model.spiking.seed is not None else model.seed
+    seed_list = [base + k for k in range(seeds)]
+    result = Comparison(model=model, backends=names, seeds=seed_list, presentations=presentations, trained=trained)
+    for name in names:
+        result.runs[name] = []
+        for seed in seed_list:
+            seeded = with_spiking_seed(model, seed)
+            by_time = {}
+            for p in presentations or [None]:
+                m = seeded if p is None else with_overrides(seeded, presentation=p, file=spec_file)
+                by_time[p] = simulate(m, name, progress=progress, spec_file=spec_file)
+            result.runs[name].append(by_time)
+    return result
+
+
+def plan_steps(model, backend_names: list, presentations, seeds: int) -> int:
+    """Model steps a comparison will simulate (for the progress bar)."""
+    from ..run.simulate import simulation_steps
+
+    names = check_backends(backend_names, model)
+    check_presentations(model, presentations)
+    presentations = presentations or (list(PRESENTATIONS) if is_classification(model) else None)
+    total = 0
+    for p in presentations or [None]:
+        m = model if p is None else with_overrides(model, presentation=p)
+        total += simulation_steps(m)
+    return total * len(names) * seeds

@@ -1,0 +1,114 @@
+"""Deployment manifests (``deploy/*.yaml``): a model, a target backend, a hardware profile and
+run settings, validated like model specs (every problem at once, with file, key path and line).
+
+Run settings override the model's ``spiking`` section (``input_rate``, ``tau_syn``, ``dt``,
+``neurons``), the presentation times and seeds of the comparison, and the simulated duration.
+Paths are relative to the manifest's folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import field
+from pathlib import Path
+from typing import Annotated, Literal, Optional
+
+from pydantic import Field, Strict, TypeAdapter, ValidationError
+from pydantic.dataclasses import dataclass
+
+from ..errors import Problem, unknown_name
+from .common import CONFIG, Identifier, ModelName, PositiveReal, describe
+from .pydantic_errors import format_path, problems_from_validation
+from .yamlio import line_of, read_yaml
+
+FORMAT_VERSION = 1
+
+
+@dataclass(config=CONFIG, frozen=True)
+class RunSettings:
+    """``presentation_times`` (s, classification models), ``seeds`` (spiking realizations),
+    ``duration`` (s), and spiking overrides: ``input_rate`` (Hz), ``tau_syn`` (s), ``dt`` (s),
+    ``neurons`` (per represented dimension)."""
+
+    presentation_times: Optional[tuple[PositiveReal, ...]] = None
+    seeds: Annotated[int, Strict(), Field(ge=1, le=100)] = 1
+    duration: Optional[PositiveReal] = None
+    input_rate: Optional[PositiveReal] = None
+    tau_syn: Optional[PositiveReal] = None
+    dt: Optional[PositiveReal] = None
+    neurons: Optional[Annotated[int, Strict(), Field(gt=0, le=20000)]] = None
+
+
+@dataclass(config=CONFIG, frozen=True)
+class Manifest:
+    """What ``neuromorph deploy`` runs: ``model`` on ``target``, compared with ``compare_with``."""
+
+    format_version: Annotated[int, Strict()]
+    kind: Literal["deployment"]
+    name: ModelName
+    model: Annotated[str, Strict(), Field(min_length=1)]
+    target: Annotated[str, Strict(), Field(min_length=1)]
+    hardware_profile: Optional[Identifier] = None
+    compare_with: tuple[Annotated[str, Strict()], ...] = ("rate",)
+    run: RunSettings = field(default_factory=RunSettings)
+    description: str = ""
+
+
+def _at(file, lines, path, message, severity="error") -> Problem:
+    return Problem(message, path=format_path(path), file=file, line=line_of(lines, path), severity=severity)
+
+
+def check_names(manifest: Manifest, file: str, lines: dict) -> list:
+    """Backends and the hardware profile must exist."""
+    from .. import backends, hardware
+
+    problems = []
+    known = backends.names()
+    if manifest.target not in known:
+        problems.append(_at(file, lines, ("target",), unknown_name("backend", manifest.target, known)))
+    for k, name in enumerate(manifest.compare_with):
+        if name not in known:
+            problems.append(_at(file, lines, ("compare_with", k), unknown_name("backend", name, known)))
+    profiles = hardware.profile_names()
+    if manifest.hardware_profile is not None and manifest.hardware_profile not in profiles:
+        problems.append(_at(file, lines, ("hardware_profile",),
+                            unknown_name("hardware profile", manifest.hardware_profile, profiles)))
+    return problems
+
+
+def validate_file(path) -> tuple:
+    """(manifest or None, model or None, problems) for a manifest file; the model it names is
+    validated too, its problems reported against the model's file."""
+    from . import validate_file as validate_model
+
+    file = str(path)
+    try:
+        data, lines = read_yaml(Path(path).read_text(encoding="utf-8"), file)
+    except FileNotFoundError:
+        return None, None, [Problem("no such file", file=file)]
+    except OSError as e:
+        return None, None, [Problem(f"cannot read: {e.strerror or e}", file=file)]
+    except Exception as e:  # SpecError from the YAML reader
+        return None, None, list(getattr(e, "problems", [Problem(str(e), file=file)]))
+    if not isinstance(data, dict):
+        return None, None, [Problem(f"a deployment manifest is a mapping of keys (got {describe(data)})", file=file)]
+    if data.get("format_version") != FORMAT_VERSION:
+        return None, None, [_at(file, lines, ("format_version",),
+                                f"unsupported format version {describe(data.get('format_version'))}; "
+                                f"this neuromorph reads: {FORMAT_VERSION}")]
+    try:
+        manifest = TypeAdapter(Manifest).validate_python(data)
+    except ValidationError as e:
+        return None, None, problems_from_validation(e, Manifest, file, lines)
+    problems = check_names(manifest, file, lines)
+    model_path = Path(path).parent / manifest.model
+    model, model_problems = validate_model(model_path)
+    problems += model_problems
+    if model is None and not model_problems:
+        problems.append(_at(file, lines, ("model",), f"cannot load {str(model_path)!r}"))
+    if any(p.severity == "error" for p in problems):
+        return None, None, problems
+    return manifest, model, problems
+
+
+def model_path(manifest: Manifest, manifest_file) -> Path:
+    return Path(manifest_file).parent / manifest.model

@@ -1,0 +1,217 @@
+"""`neuromorph compare` and `neuromorph deploy`: metrics.json against its schema and against the
+backends' own runs, the report's images, the report in headless Chromium, atomic output."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import shutil
+import subprocess
+
+import jsonschema
+import numpy as np
+import pytest
+
+import neuromorph as nm
+from neuromorph.compare import compare_and_report, metrics
+from neuromorph.run.simulate import with_overrides
+
+from .conftest import MODELS, ROOT as REPO
+
+ALL = ["rate", "brian2", "brian2-spiking", "nengo", "loihi"]
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def short(name: str, duration: float):
+    """The shipped model, shortened; its weights file (if any) named by absolute path."""
+    model = with_overrides(nm.load(MODELS / f"{name}.yaml"), duration=duration)
+    if getattr(model, "weights", None):
+        model = dataclasses.replace(model, weights=str(MODELS / model.weights))
+    return model
+
+
+@pytest.fixture(scope="module")
+def kim5(tmp_path_factory):
+    out = tmp_path_factory.mktemp("kim5") / "report"
+    model = short("kim_fig5", 1.0)
+    comparison, doc = compare_and_report(model, ALL, out=out, spec_file=str(MODELS / "kim_fig5.yaml"))
+    return model, comparison, doc, out
+
+
+@pytest.fixture(scope="module")
+def digits(tmp_path_factory):
+    out = tmp_path_factory.mktemp("digits") / "report"
+    model = short("nla_digits", 0.3)  # the first 3 x 32 test images
+    comparison, doc = compare_and_report(model, ALL, presentations=[0.1], out=out,
+                                         spec_file=str(MODELS / "nla_digits.yaml"))
+    return model, comparison, doc, out
+
+
+def test_kim_fig5_metrics_equal_each_backends_own_simulate_run(kim5):
+    model, _, doc, _ = kim5
+    metrics.validate(doc)
+    assert list(doc["backends"]) == ALL and doc["kind"] == "trajectory"
+    rate = nm.simulate(model).result
+    for name in ALL[1:]:
+        own = nm.simulate(model, backend=name)
+        m = doc["backends"][name]
+        for var in ("mu", "w"):
+            y, r = np.asarray(own.result.traces[var]).ravel(), np.asarray(rate.traces[var]).ravel()
+            assert m["rmse_vs_rate"][var] == pytest.approx(float(np.sqrt(np.mean((y - r) ** 2))), rel=1e-12)
+            assert m["nrmse_vs_rate"][var] == pytest.approx(m["rmse_vs_rate"][var] / float(np.std(r)), rel=1e-12)
+        assert m["nrmse_vs_rate"]["p_mu"] is None  # the momenta stay 0: no spread to normalize by
+        spikes = own.summary["backend_info"].get("spikes")
+        assert m["spike_count"] == (sum(spikes.values()) if spikes else None)
+    assert doc["backends"]["brian2"]["nrmse_vs_rate"]["mu"] < 1e-3
+    assert doc["backends"]["loihi"]["hardware"]["runs_on"].startswith("Loihi emulator")
+    assert any(s["id"] == "synapse.alpha_on_chip" for s in doc["backends"]["loihi"]["substitutions"])
+
+
+def test_digits_accuracy_equals_each_backends_own_simulate_run(digits):
+    model, _, doc, _ = digits
+    metrics.validate(doc)
+    assert doc["kind"] == "classification" and doc["presentation_times"] == [0.1]
+    for name in ALL:
+        own = nm.simulate(model, backend=name, presentation=0.1)
+        assert doc["backends"][name]["accuracy"]["0.1"] == own.summary["metrics"]["accuracy"]
+    assert doc["backends"]["brian2"]["accuracy"]["0.1"] == doc["backends"]["rate"]["accuracy"]["0.1"]
+
+
+@pytest.mark.parametrize("which", ["kim5", "digits"])
+def test_every_report_image_is_a_real_png(which, request):
+    *_, out = request.getfixturevalue(which)
+    html = (out / "report.html").read_text()
+    md = (out / "report.md").read_text()
+    embedded = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
+    linked = re.findall(r"\]\((plots/[^)]+\.png)\)", md)
+    assert embedded and len(embedded) == len(linked)
+    import base64
+
+    for data, path in zip(embedded, linked):
+        raw = base64.b64decode(data)
+        assert raw.startswith(PNG) and (out / path).read_bytes() == raw
+    assert not re.search(r'<img[^>]+src="(?!data:)', html)  # nothing outside the file
+    names = {p.split("/")[1] for p in linked}
+    expected = {"trajectories.png", "rasters.png", "rates.png", "quantization.png", "wall.png"} if which == "kim5" \
+        else {"accuracy.png", "confusion.png", "rasters.png", "rates.png", "quantization.png", "wall.png"}
+    assert expected <= names
+
+
+def test_metrics_file_validates_and_schema_rejects_a_broken_document(kim5):
+    *_, out = kim5
+    doc = json.loads((out / "metrics.json").read_text())
+    metrics.validate(doc)
+    broken = json.loads(json.dumps(doc))
+    broken["backends"]["nengo"]["nrmse_vs_rate"] = "small"
+    with pytest.raises(jsonschema.ValidationError):
+        metrics.validate(broken)
+    del broken["format"]
+    with pytest.raises(jsonschema.ValidationError):
+        metrics.validate(broken)
+
+
+def test_several_seeds_give_mean_and_interval(tmp_path):
+    model = short("kim_fig3_solid", 0.5)
+    _, doc = compare_and_report(model, ["nengo"], seeds=3, out=tmp_path / "r")
+    metrics.validate(doc)
+    stat = doc["backends"]["nengo"]["nrmse_vs_rate"]["mu"]
+    assert len(stat["per_seed"]) == 3 and len(set(stat["per_seed"])) == 3  # the spikes differ per seed
+    assert stat["ci95"][0] < stat["mean"] < stat["ci95"][1]
+    assert doc["seeds"] == [model.seed, model.seed + 1, model.seed + 2]
+    rate = doc["backends"]["rate"]["nrmse_vs_rate"]["mu"]
+    assert rate["per_seed"] == [0.0, 0.0, 0.0]  # the rate model does not depend on the spiking seed
+
+
+def test_interrupted_report_leaves_nothing(tmp_path, monkeypatch):
+    from neuromorph.compare import report
+
+    def boom(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report, "FIGURES", report.FIGURES[:1] + [("x.png", "x", boom, "metrics")])
+    with pytest.raises(KeyboardInterrupt):
+        compare_and_report(short("kim_fig3_solid", 0.2), ["nengo"], out=tmp_path / "r")
+    assert not (tmp_path / "r").exists()
+    assert not list(tmp_path.iterdir())  # no staging directory left behind either
+
+
+def test_compare_cli_prints_table_and_report_path(cli, tmp_path):
+    res = cli("compare", MODELS / "kim_fig3_solid.yaml", "-b", "nengo", "--out", tmp_path / "r")
+    assert res.code == 0, res.err
+    assert re.search(r"^nengo\s+0\.0\d+\s+0\.0\d+", res.out, re.M)
+    assert f"report: {tmp_path / 'r' / 'report.html'}" in res.out
+
+
+@pytest.mark.parametrize("args,message", [
+    (["-b", "rate,lohi"], "unknown backend 'lohi' (did you mean 'loihi'?); should be one of: brian2, "
+                         "brian2-spiking, loihi, nengo, rate"),
+    (["--presentation-times", "0.1"], "--presentation-times applies to classification models"),
+    (["--presentation-times", "0.1,-2"], "--presentation-times: every value must be > 0"),
+])
+def test_compare_cli_refuses_bad_options(cli, tmp_path, args, message):
+    res = cli("compare", MODELS / "kim_fig3_solid.yaml", *args, "--out", tmp_path / "r")
+    assert res.code == 2
+    assert message in res.err and "Traceback" not in res.err
+    assert not (tmp_path / "r").exists()
+
+
+def test_deploy_kim_on_loihi(cli, tmp_path):
+    res = cli("deploy", REPO / "deploy" / "kim_on_loihi.yaml", "--out", tmp_path / "d")
+    assert res.code == 0, res.err
+    assert "kim_on_loihi: kim_fig3_solid on loihi (Loihi emulator" in res.out
+    doc = json.loads((tmp_path / "d" / "metrics.json").read_text())
+    metrics.validate(doc)
+    assert doc["deploy"]["target"] == "loihi" and list(doc["backends"]) == ["rate", "loihi", "brian2"]
+
+
+def test_deploy_manifest_errors_are_all_reported(cli, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("format_version: 1\nkind: deployment\nname: x\nmodel: nowhere.yaml\ntarget: lohi\n"
+                   "compare_with: [rate, nengoo]\nrun: {seeds: 0, input_rat: 3}\n")
+    res = cli("deploy", bad, "--out", tmp_path / "d")
+    assert res.code == 2 and "Traceback" not in res.err
+    assert "run.seeds" in res.err and "run.input_rat: unknown key (did you mean 'input_rate'?)" in res.err
+    good_model = tmp_path / "m.yaml"
+    shutil.copy(MODELS / "kim_fig3_solid.yaml", good_model)
+    bad.write_text("format_version: 1\nkind: deployment\nname: x\nmodel: m.yaml\ntarget: lohi\n"
+                   "compare_with: [rate, nengoo]\n")
+    res = cli("deploy", bad, "--out", tmp_path / "d")
+    assert res.code == 2
+    assert f"{bad}:5: target: unknown backend 'lohi'" in res.err
+    assert "compare_with[1]: unknown backend 'nengoo'" in res.err
+    assert not (tmp_path / "d").exists()
+
+
+def test_shipped_manifests_are_valid():
+    from neuromorph.spec import manifest
+
+    for path in sorted((REPO / "deploy").glob("*.yaml")):
+        m, model, problems = manifest.validate_file(path)
+        assert m is not None and model is not None, [str(p) for p in problems]
+    names = {p.stem for p in (REPO / "deploy").glob("*.yaml")}
+    assert {"digits_on_loihi", "kim_on_loihi", "digits_on_brian2"} <= names
+
+
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_report_renders_in_headless_chromium(kim5, tmp_path):
+    browser = chromium()
+    if browser is None:
+        pytest.skip("Debian's chromium is not installed (make test installs it when apt-get can)")
+    *_, out = kim5
+    shot = tmp_path / "shot.png"
+    cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,2400", f"--screenshot={shot}",
+           (out / "report.html").as_uri()]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(shot)
+    assert pixels.shape[:2] == (2400, 1200)
+    assert pixels[..., :3].std() > 0.05  # not a blank page: text, tables and figures drawn
+    # the figures occupy rows well below the first screen: the page is long and laid out
+    assert pixels[1200:, :, :3].std() > 0.05
