@@ -213,6 +213,16 @@ def _names(text: str) -> list:
     return [x.strip() for x in text.split(",") if x.strip()]
 
 
+def _profiles(text: str | None) -> list:
+    """Profile names, each loaded once so that unknown or invalid ones fail before any run."""
+    from .hardware import profile
+
+    names = _names(text) if text else []
+    for name in names:
+        profile.load(name)
+    return names
+
+
 @main.command()
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--backends", "-b", default="rate,brian2,brian2-spiking,nengo,loihi", show_default=True,
@@ -221,10 +231,12 @@ def _names(text: str) -> list:
                                            "(the default).")
 @click.option("--seeds", type=click.IntRange(1, 100), default=1, show_default=True,
               help="Spiking realizations (spiking.seed = seed, seed + 1, ...): mean and 95 % interval.")
+@click.option("--profiles", help="Hardware profiles, e.g. loihi1,loihi2: energy estimates, and (NLA) the rate "
+                                 "model with each profile's weight quantization.")
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Report folder.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of neuromorph errors.")
-def compare(model, backends, presentation_times, seeds, out, progress, debug):
+def compare(model, backends, presentation_times, seeds, profiles, out, progress, debug):
     """Run MODEL on several backends with the same inputs and seeds; write OUT/metrics.json,
     OUT/report.md, OUT/report.html and OUT/plots/."""
     from .compare import compare_and_report
@@ -235,10 +247,12 @@ def compare(model, backends, presentation_times, seeds, out, progress, debug):
     with _reported(debug):
         names = _names(backends)
         times = _floats(presentation_times, "--presentation-times")
-        total = plan_steps(ir, names, times, seeds)
+        chips = _profiles(profiles)
+        total = plan_steps(ir, names, times, seeds, chips)
         show = sys.stderr.isatty() if progress is None else progress
         with _progress_bar(show, total, f"compare {ir.name}") as update:
-            _, doc = compare_and_report(ir, names, times, seeds, out, spec_file=model, progress=update)
+            _, doc = compare_and_report(ir, names, times, seeds, out, spec_file=model, progress=update,
+                                        profiles=chips)
     click.echo(text_table(doc))
     click.echo(f"report: {Path(out) / 'report.html'}")
 
@@ -261,7 +275,7 @@ def deploy(manifest, out, progress, debug):
         m = dep.manifest
         names = [m.target] + list(m.compare_with)
         times = list(m.run.presentation_times) if m.run.presentation_times else None
-        total = plan_steps(dep.model, names, times, m.run.seeds)
+        total = plan_steps(dep.model, names, times, m.run.seeds, dep.profiles)
         show = sys.stderr.isatty() if progress is None else progress
         with _progress_bar(show, total, f"deploy {m.name}") as update:
             dep, _, doc = run_deploy(manifest, out, progress=update)
@@ -270,6 +284,27 @@ def deploy(manifest, out, progress, debug):
         click.echo(f"fit on {m.hardware_profile}: {dep.fit['verdict']}")
     click.echo(text_table(doc))
     click.echo(f"report: {Path(out) / 'report.html'}")
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--profile", "-p", required=True, help="Hardware profile name (see `neuromorph info`) or a .yaml path.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--no-build", is_flag=True, help="Skip NengoLoihi's own build (loihi1): estimate only.")
+@click.option("--debug", is_flag=True, help="Show tracebacks of neuromorph errors.")
+def check(model, profile, as_json, no_build, debug):
+    """Check whether MODEL fits the chip of a hardware profile: every design rule, errors and
+    warnings, cores and chips needed, what would have to change. Exit status 1 if it does not fit."""
+    import json
+
+    from .hardware import check as hw_check
+
+    ir = _load(model)
+    with _reported(debug):
+        report = hw_check.run(ir, profile, base_dir=str(Path(model).parent), build=not no_build)
+    click.echo(json.dumps(report.as_dict(), indent=2) if as_json else hw_check.text(report))
+    if report.errors:
+        sys.exit(1)
 
 
 def _short(value) -> str:

@@ -34,7 +34,7 @@ def short(name: str, duration: float):
 @pytest.fixture(scope="module")
 def kim5(tmp_path_factory):
     out = tmp_path_factory.mktemp("kim5") / "report"
-    model = short("kim_fig5", 1.0)
+    model = short("kim_fig5", 0.5)
     comparison, doc = compare_and_report(model, ALL, out=out, spec_file=str(MODELS / "kim_fig5.yaml"))
     return model, comparison, doc, out
 
@@ -157,7 +157,10 @@ def test_compare_cli_refuses_bad_options(cli, tmp_path, args, message):
 
 
 def test_deploy_kim_on_loihi(cli, tmp_path):
-    res = cli("deploy", REPO / "deploy" / "kim_on_loihi.yaml", "--out", tmp_path / "d")
+    manifest = tmp_path / "kim_on_loihi.yaml"  # the shipped manifest, shortened to 1 s
+    text = (REPO / "deploy" / "kim_on_loihi.yaml").read_text().replace("duration: 10.0", "duration: 1.0")
+    manifest.write_text(text.replace("../models/", f"{MODELS}/"))
+    res = cli("deploy", manifest, "--out", tmp_path / "d")
     assert res.code == 0, res.err
     assert "kim_on_loihi: kim_fig3_solid on loihi (Loihi emulator" in res.out
     doc = json.loads((tmp_path / "d" / "metrics.json").read_text())

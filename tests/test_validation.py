@@ -192,7 +192,8 @@ def test_coarse_dt_is_a_warning_not_an_error(cli, spec_file, tmp_path):
 def test_unknown_backend_lists_the_valid_ones(cli, models_dir, tmp_path):
     res = cli("simulate", models_dir / "kim_fig3_solid.yaml", "--backend", "lohi", "--out", tmp_path / "o")
     assert res.code == 2
-    assert "unknown backend 'lohi'" in res.err and "should be one of: brian2, brian2-spiking, rate" in res.err
+    assert "unknown backend 'lohi' (did you mean 'loihi'?)" in res.err
+    assert "should be one of: brian2, brian2-spiking, loihi, nengo, rate" in res.err
     assert not (tmp_path / "o").exists()
 
 

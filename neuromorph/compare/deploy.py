@@ -21,6 +21,13 @@ class Deployment:
     manifest_file: str
     fit: dict | None = None
 
+    @property
+    def profiles(self) -> list:
+        """Profiles for the energy estimates and quantized-rate runs."""
+        m = self.manifest
+        first = [m.hardware_profile] if m.hardware_profile else []
+        return list(dict.fromkeys(first + list(m.energy_profiles)))
+
 
 def load(manifest_file) -> Deployment:
     """The validated manifest and its model with the run settings applied (raises SpecError)."""
@@ -70,5 +77,5 @@ def deploy(manifest_file, out, progress=None):
               "fit": dep.fit}
     times = list(m.run.presentation_times) if m.run.presentation_times else None
     comparison, doc = compare_and_report(dep.model, names, times, m.run.seeds, out, spec_file=dep.model_file,
-                                         progress=progress, deploy=record)
+                                         progress=progress, deploy=record, profiles=dep.profiles)
     return dep, comparison, doc

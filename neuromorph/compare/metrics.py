@@ -93,7 +93,26 @@ def one_run(comparison, name: str, k: int) -> dict:
     out["steps_per_s"] = steps_per_s(first.summary, first)
     out["substitutions"] = substitutions(first.summary)
     out["hardware"] = hardware(first.summary)
+    if name.startswith("rate-quantized:"):
+        out["hardware"]["weights_quantized_for"] = name.split(":", 1)[1]
+    if comparison.profiles and out["spike_count"] is not None:
+        run = reference_run(comparison, by_time)
+        out["hardware"]["energy"] = {p: energy_estimate(run, p) for p in comparison.profiles}
     return out
+
+
+def reference_run(comparison, by_time: dict):
+    """The run energy is estimated from: the spec's presentation time if compared, else the longest."""
+    if not comparison.classification:
+        return by_time[None]
+    p = comparison.model.task.presentation
+    return by_time[p] if p in by_time else by_time[max(by_time)]
+
+
+def energy_estimate(run, profile_name: str) -> dict:
+    from ..hardware import energy, profile
+
+    return energy.estimate(run.model, run.summary, profile.load(profile_name))
 
 
 def ci95(values: list) -> dict:
@@ -146,6 +165,8 @@ def build(comparison) -> dict:
     }
     if comparison.trained:
         doc["trained"] = comparison.trained
+    if comparison.profiles:
+        doc["profiles"] = list(comparison.profiles)
     for name in comparison.backends:
         doc["backends"][name] = pooled([one_run(comparison, name, k) for k in range(len(comparison.seeds))])
     return doc

@@ -74,6 +74,23 @@ spiking realization: {{ doc.seeds | join(", ") }}.{% if doc.get("deploy") %} Dep
 {% for s in m.substitutions %}{% if s is mapping %}- **{{ s.id }}**: {{ s.original }} → {{ s.replacement }} ({{ s.why }})
 {% else %}- {{ s }}
 {% endif %}{% endfor %}{% endif %}{% endfor %}
+{% if energy %}
+## Hardware estimates
+
+Energy per {{ energy[0].per }} from the operations each spiking run counted, times the profiles'
+per-operation energies (statuses say how far to trust them).
+
+| backend | profile | energy | latency | synaptic ops | neuron updates | spikes | statuses |
+|---|---|---|---|---|---|---|---|
+{% for e in energy %}| {{ e.backend }} | {{ e.profile }} | {{ e.energy }} | {{ e.latency }} | {{ e.syn }} | {{ e.upd }} | {{ e.spk }} | {{ e.statuses }} |
+{% endfor %}
+{% for p, srcs in sources.items() %}Sources, `{{ p }}`: {% for k, f in srcs.items() %}{{ k }} = {{ f.value }} ({{ f.status }}; {{ f.source }}){% if not loop.last %}; {% endif %}{% endfor %}.
+{% endfor %}{% for c in caveats %}- {{ c }}
+{% endfor %}{% endif %}{% if fit %}
+## Fit on `{{ fit.profile }}`: {{ fit.verdict }}
+
+{% for f in fit.findings %}- {{ f.severity }} [{{ f.rule }}] {{ f.message }}{% if f.fix %} — {{ f.fix }}{% endif %}
+{% endfor %}{% endif %}
 {% for f in figures %}
 ## {{ f.title }}
 
@@ -109,6 +126,20 @@ seeds of the spiking realization: {{ doc.seeds | join(", ") }}.{% if doc.get("de
 {% for s in m.substitutions %}{% if s is mapping %}<li><b>{{ s.id }}</b>: {{ s.original }} → {{ s.replacement }}
 <small>({{ s.why }})</small></li>{% else %}<li>{{ s }}</li>{% endif %}
 {% endfor %}</ul>{% endif %}{% endfor %}
+{% if energy %}<h2>Hardware estimates</h2>
+<p>Energy per {{ energy[0].per }} from the operations each spiking run counted, times the profiles'
+per-operation energies (statuses say how far to trust them).</p>
+<table><tr><th>backend</th><th>profile</th><th>energy</th><th>latency</th><th>synaptic ops</th>
+<th>neuron updates</th><th>spikes</th><th>statuses</th></tr>
+{% for e in energy %}<tr><td>{{ e.backend }}</td><td>{{ e.profile }}</td><td>{{ e.energy }}</td><td>{{ e.latency }}</td>
+<td>{{ e.syn }}</td><td>{{ e.upd }}</td><td>{{ e.spk }}</td><td>{{ e.statuses }}</td></tr>
+{% endfor %}</table>
+{% for p, srcs in sources.items() %}<p><small>Sources, <code>{{ p }}</code>: {% for k, f in srcs.items() %}{{ k }} = {{ f.value }}
+({{ f.status }}; {{ f.source }}){% if not loop.last %}; {% endif %}{% endfor %}.</small></p>
+{% endfor %}<ul>{% for c in caveats %}<li><small>{{ c }}</small></li>{% endfor %}</ul>{% endif %}
+{% if fit %}<h2>Fit on <code>{{ fit.profile }}</code>: {{ fit.verdict }}</h2><ul>
+{% for f in fit.findings %}<li>{{ f.severity }} [{{ f.rule }}] {{ f.message }}{% if f.fix %} — {{ f.fix }}{% endif %}</li>
+{% endfor %}</ul>{% endif %}
 {% for f in figures %}<h2>{{ f.title }}</h2>
 <img alt="{{ f.title }}" src="data:image/png;base64,{{ f.data }}">
 {% endfor %}
@@ -118,13 +149,41 @@ above. Versions: {% for k, v in doc.versions.items() %}{{ k }} {{ v }}{% if not 
 """
 
 
+def _joules(value) -> str:
+    if value is None:
+        return "unknown"
+    for unit, scale in (("J", 1.0), ("mJ", 1e-3), ("uJ", 1e-6), ("nJ", 1e-9)):
+        if abs(value) >= scale:
+            return f"{value / scale:.3g} {unit}"
+    return f"{value / 1e-12:.3g} pJ"
+
+
+def energy_rows(doc: dict) -> tuple[list, dict, list]:
+    """Rows of the energy table, the sources per profile, the caveats."""
+    rows, sources, caveats = [], {}, []
+    for name, m in doc["backends"].items():
+        for prof, e in (m["hardware"].get("energy") or {}).items():
+            c = e.get("counts") or {}
+            rows.append({"backend": name, "profile": prof, "energy": _joules(e.get("energy_j")),
+                         "latency": "unknown" if e.get("latency_s") is None else f"{e['latency_s'] * 1e3:g} ms",
+                         "syn": _num(c.get("synaptic_ops"), 4), "upd": _num(c.get("neuron_updates"), 4),
+                         "spk": _num(c.get("spikes"), 4), "per": c.get("per", "inference"),
+                         "statuses": ", ".join(e.get("statuses", [])) or e.get("why", "")})
+            sources[prof] = e["sources"]
+            caveats += [x for x in e.get("caveats", []) if x not in caveats]
+    return rows, sources, caveats
+
+
 def render(doc: dict, figures: list) -> tuple[str, str]:
     """(markdown, html) of the report."""
     header, rows = table_rows(doc)
+    energy, sources, caveats = energy_rows(doc)
+    fit = (doc.get("deploy") or {}).get("fit")
+    extra = {"energy": energy, "sources": sources, "caveats": caveats, "fit": fit}
     env_md = jinja2.Environment(autoescape=False, trim_blocks=False, undefined=jinja2.StrictUndefined)
     env_html = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    md = env_md.from_string(TEMPLATE_MD).render(doc=doc, header=header, rows=rows, figures=figures)
-    html = env_html.from_string(TEMPLATE_HTML).render(doc=doc, header=header, rows=rows, figures=figures)
+    md = env_md.from_string(TEMPLATE_MD).render(doc=doc, header=header, rows=rows, figures=figures, **extra)
+    html = env_html.from_string(TEMPLATE_HTML).render(doc=doc, header=header, rows=rows, figures=figures, **extra)
     return md, html
 
 

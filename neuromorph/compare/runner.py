@@ -36,6 +36,7 @@ class Comparison:
     presentations: list | None
     runs: dict = field(default_factory=dict)
     trained: dict | None = None  # where the rate model's weights came from, if trained here
+    profiles: list = field(default_factory=list)  # hardware profiles for quantization and energy
 
     @property
     def classification(self) -> bool:
@@ -89,10 +90,37 @@ def check_backends(names: list, model) -> list:
     return list(dict.fromkeys(ordered))
 
 
+def quantized_model(model, profile_name: str, spec_file: str):
+    """The model with its weights quantized as ``profile_name``'s chip stores them (cached)."""
+    from ..families import nla
+    from ..families.nla.network import weights_bytes
+    from ..hardware import profile as hw_profile
+    from ..hardware.quantize import quantize
+    from ..run.files import write_bytes_atomic
+
+    prof = hw_profile.load(profile_name)
+    base = str(Path(spec_file).parent) if spec_file else None
+    st = nla.structure(model)
+    weights = quantize(model, nla.model_weights(model, st, base), prof)
+    data = spec.to_data(model)
+    path = cache_dir() / f"{model.name}-{data_hash(data)[:16]}-q-{prof.name}.npz"
+    write_bytes_atomic(path, weights_bytes(weights, st, {"quantized_for": prof.name}))
+    return dataclasses.replace(model, weights=str(path.resolve()))
+
+
+def entries(model, names: list, profiles, spec_file: str) -> list:
+    """(name in the report, backend, model) of every run: the backends, plus the rate model with
+    quantized weights for each profile (NLA models)."""
+    quantized = [(f"rate-quantized:{p}", "rate", quantized_model(model, p, spec_file))
+                 for p in (profiles or [])] if model.family == "nla" else []
+    return [(names[0], names[0], model)] + quantized + [(n, n, model) for n in names[1:]]
+
+
 def compare(model, backend_names: list, presentations=None, seeds: int = 1, spec_file: str = "",
-            progress=None) -> Comparison:
+            progress=None, profiles=None) -> Comparison:
     """Run ``model`` on every backend (and on ``rate``, the reference) for each seed and, for
-    classification models, each presentation time (s)."""
+    classification models, each presentation time (s); with ``profiles``, also the rate model
+    with each profile's weight quantization."""
     names = check_backends(backend_names, model)
     check_presentations(model, presentations)
     if is_classification(model) and presentations is None:
@@ -100,20 +128,22 @@ def compare(model, backend_names: list, presentations=None, seeds: int = 1, spec
     model, trained = ensure_weights(model, spec_file)
     base = model.spiking.seed if model.spiking.seed is not None else model.seed
     seed_list = [base + k for k in range(seeds)]
-    result = Comparison(model=model, backends=names, seeds=seed_list, presentations=presentations, trained=trained)
-    for name in names:
-        result.runs[name] = []
+    runs = entries(model, names, profiles, spec_file)
+    result = Comparison(model=model, backends=[r[0] for r in runs], seeds=seed_list, presentations=presentations,
+                        trained=trained, profiles=list(profiles or []))
+    for label, backend, m0 in runs:
+        result.runs[label] = []
         for seed in seed_list:
-            seeded = with_spiking_seed(model, seed)
+            seeded = with_spiking_seed(m0, seed)
             by_time = {}
             for p in presentations or [None]:
                 m = seeded if p is None else with_overrides(seeded, presentation=p, file=spec_file)
-                by_time[p] = simulate(m, name, progress=progress, spec_file=spec_file)
-            result.runs[name].append(by_time)
+                by_time[p] = simulate(m, backend, progress=progress, spec_file=spec_file)
+            result.runs[label].append(by_time)
     return result
 
 
-def plan_steps(model, backend_names: list, presentations, seeds: int) -> int:
+def plan_steps(model, backend_names: list, presentations, seeds: int, profiles=None) -> int:
     """Model steps a comparison will simulate (for the progress bar)."""
     from ..run.simulate import simulation_steps
 
@@ -124,4 +154,5 @@ def plan_steps(model, backend_names: list, presentations, seeds: int) -> int:
     for p in presentations or [None]:
         m = model if p is None else with_overrides(model, presentation=p)
         total += simulation_steps(m)
-    return total * len(names) * seeds
+    extra = len(profiles or []) if model.family == "nla" else 0
+    return total * (len(names) + extra) * seeds

@@ -1,4 +1,5 @@
-"""Hardware profiles: where they live and which are known (fit, quantization and energy come later)."""
+"""Hardware profiles (profile.py), fit checks (estimate.py, rules.py, check.py), weight
+quantization (quantize.py) and energy estimates (energy.py)."""
 
 from __future__ import annotations
 

@@ -40,7 +40,8 @@ class RunSettings:
 
 @dataclass(config=CONFIG, frozen=True)
 class Manifest:
-    """What ``neuromorph deploy`` runs: ``model`` on ``target``, compared with ``compare_with``."""
+    """What ``neuromorph deploy`` runs: ``model`` on ``target``, compared with ``compare_with``;
+    fit checked on ``hardware_profile``; energy estimated on it and on ``energy_profiles``."""
 
     format_version: Annotated[int, Strict()]
     kind: Literal["deployment"]
@@ -48,6 +49,7 @@ class Manifest:
     model: Annotated[str, Strict(), Field(min_length=1)]
     target: Annotated[str, Strict(), Field(min_length=1)]
     hardware_profile: Optional[Identifier] = None
+    energy_profiles: tuple[Identifier, ...] = ()
     compare_with: tuple[Annotated[str, Strict()], ...] = ("rate",)
     run: RunSettings = field(default_factory=RunSettings)
     description: str = ""
@@ -72,6 +74,9 @@ def check_names(manifest: Manifest, file: str, lines: dict) -> list:
     if manifest.hardware_profile is not None and manifest.hardware_profile not in profiles:
         problems.append(_at(file, lines, ("hardware_profile",),
                             unknown_name("hardware profile", manifest.hardware_profile, profiles)))
+    for k, name in enumerate(manifest.energy_profiles):
+        if name not in profiles:
+            problems.append(_at(file, lines, ("energy_profiles", k), unknown_name("hardware profile", name, profiles)))
     return problems
 
 

@@ -29,12 +29,14 @@ class NengoError(NeuromorphError):
 def quiet():
     """Hide NengoLoihi's known, harmless warnings (untested nengo version, the integer cast in the
     emulator's set-up, zero initial voltages on chip, filter time constants merged per block,
-    bits lost when tiny weights are discretized (measured in 'quantization'), and Nengo's note that
-    merged Poisson input populations share one random state)."""
+    bits lost when tiny weights are discretized (measured in 'quantization'), Nengo's note that
+    merged Poisson input populations share one random state, and Nengo's max-rate bookkeeping for
+    neurons given by gain and bias that fire at any input)."""
     with warnings.catch_warnings():
         for text in ("This version of nengo_loihi", "invalid value encountered in cast",
                      "NengoLoihi does not support initial values", "progress_bar", "tau_s is",
-                     "extra bits in weight rounding", "Extra state has been modified when merging"):
+                     "extra bits in weight rounding", "Extra state has been modified when merging",
+                     "invalid value encountered in log1p", "Non-finite values detected in `max_rates`"):
             warnings.filterwarnings("ignore", message=f".*{text}.*")
         yield
 

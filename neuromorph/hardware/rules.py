@@ -1,0 +1,185 @@
+"""Hardware design rules: small named functions, each returning the findings of one rule.
+
+A rule takes a :class:`Context` (the model, the profile, the estimated blocks) and returns a
+list of :class:`Finding` - errors (the model does not fit or cannot run as specified),
+warnings (it runs, with a substitution or a cost), or notes (not checked: unknown in the profile).
+Every finding says what would have to change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Finding:
+    rule: str
+    severity: str  # "error", "warning" or "note"
+    message: str
+    fix: str = ""
+
+    def as_dict(self) -> dict:
+        return {"rule": self.rule, "severity": self.severity, "message": self.message, "fix": self.fix}
+
+
+@dataclass
+class Context:
+    model: object
+    profile: object
+    blocks: list
+    weights: object = None  # NLA weights, when the model has them
+
+
+def _unknown(rule: str, what: str) -> list:
+    return [Finding(rule, "note", f"not checked: {what} is unknown or not applicable in the profile")]
+
+
+def neurons_per_core(ctx: Context) -> list:
+    limit = ctx.profile.core.neurons.value
+    if limit is None:
+        return _unknown("neurons_per_core", "core.neurons")
+    split = sorted({b.population for b in ctx.blocks if sum(x.population == b.population for x in ctx.blocks) > 1})
+    if not split:
+        return []
+    return [Finding("neurons_per_core", "note", f"populations split across cores (<= {limit} neurons each): "
+                    + ", ".join(split))]
+
+
+def input_axons_per_core(ctx: Context) -> list:
+    limit = ctx.profile.core.input_axons.value
+    if limit is None:
+        return _unknown("input_axons_per_core", "core.input_axons")
+    out = []
+    for pop in sorted({b.population for b in ctx.blocks if b.input_axons > limit}):
+        need = max(b.input_axons for b in ctx.blocks if b.population == pop)
+        out.append(Finding("input_axons_per_core", "error", f"{pop}: {need} input axons per core > {limit}",
+                           f"give {pop} at most {limit} presynaptic neurons (fewer inputs, or an intermediate layer)"))
+    return out
+
+
+def output_axons_per_core(ctx: Context) -> list:
+    limit = ctx.profile.core.output_axons.value
+    if limit is None:
+        return _unknown("output_axons_per_core", "core.output_axons")
+    out = []
+    for pop in sorted({b.population for b in ctx.blocks if b.output_axons > limit}):
+        need = max(b.output_axons for b in ctx.blocks if b.population == pop)
+        out.append(Finding("output_axons_per_core", "error", f"{pop}: {need} output axons per core > {limit} "
+                           "(one per neuron and target core)",
+                           f"shrink the layer after {pop} so it needs fewer cores, or split {pop} into smaller cores"))
+    return out
+
+
+def synapse_memory_per_core(ctx: Context) -> list:
+    limit = ctx.profile.core.synapse_memory_bits.value
+    if limit is None:
+        return _unknown("synapse_memory_per_core", "core.synapse_memory_bits")
+    over = [b for b in ctx.blocks if b.synapse_bits > limit]
+    if not over:
+        return []
+    pops = sorted({b.population for b in over})
+    return [Finding("synapse_memory_per_core", "error", f"{p}: one neuron's input synapses need more than {limit} "
+                    "bits", f"reduce the fan-in of {p}") for p in pops]
+
+
+def cores_and_chips(ctx: Context) -> list:
+    per_chip, chips = ctx.profile.chip.cores.value, ctx.profile.chips.value
+    if per_chip is None:
+        return _unknown("cores_and_chips", "chip.cores")
+    cores = len(ctx.blocks)
+    need = -(-cores // per_chip)
+    if chips is not None and need > chips:
+        return [Finding("cores_and_chips", "error", f"{cores} cores need {need} chips; the profile has {chips}",
+                        f"use a system with >= {need} chips (profile key chips), or shrink the network")]
+    if need > 1:
+        return [Finding("cores_and_chips", "warning", f"{cores} cores span {need} chips (spikes cross chips)")]
+    return []
+
+
+def weight_precision(ctx: Context) -> list:
+    bits = ctx.profile.weights.bits.value
+    if bits is None:
+        return _unknown("weight_precision", "weights.bits")
+    if not isinstance(bits, int) or bits >= 16:
+        return []
+    msg = f"weights are stored with {bits} bits ({ctx.profile.weights.shared_exponent.value} exponent)"
+    if ctx.weights is not None:
+        from .quantize import relative_error
+
+        msg += f": the trained weights' relative rms error is {relative_error(ctx.model, ctx.weights, ctx.profile):.2%}"
+    return [Finding("weight_precision", "warning", msg, "compare the quantized-rate model (compare --profiles)")]
+
+
+def synapse_types(ctx: Context) -> list:
+    types = ctx.profile.synapse_types.value
+    if types is None:
+        return _unknown("synapse_types", "synapse_types")
+    if any(t in types for t in ("alpha", "any", "programmable")):
+        return []
+    tau = ctx.model.spiking.tau_syn
+    return [Finding("synapse_types", "warning", f"alpha synapses (tau = {tau * 1e3:g} ms) are not available "
+                    f"(only {', '.join(types)})", f"the compiler uses Lowpass({2 * tau * 1e3:g} ms): same mean "
+                    "delay and noise power")]
+
+
+def time_step(ctx: Context) -> list:
+    dt = ctx.profile.time_step.value
+    if dt is None:
+        return _unknown("time_step", "time_step")
+    own = ctx.model.spiking.dt
+    if abs(own - dt) <= 1e-12:
+        return []
+    return [Finding("time_step", "warning", f"the model's spiking dt is {own * 1e3:g} ms; the chip steps "
+                    f"{dt * 1e3:g} ms", f"set spiking.dt: {dt:g} to simulate what the chip does")]
+
+
+def refractory_period(ctx: Context) -> list:
+    steps, dt = ctx.profile.refractory_max_steps.value, ctx.profile.time_step.value
+    if steps is None or dt is None:
+        return _unknown("refractory_period", "refractory_max_steps or time_step")
+    tau_ref = ctx.model.neuron.tau_ref if ctx.model.family == "nla" else ctx.model.spiking.tau_ref
+    need = int(round(tau_ref / dt)) + 1
+    if need <= steps:
+        return []
+    return [Finding("refractory_period", "error", f"tau_ref = {tau_ref * 1e3:g} ms is {need} steps > {steps}",
+                    f"shorten tau_ref to <= {(steps - 1) * dt * 1e3:g} ms")]
+
+
+def input_rate(ctx: Context) -> list:
+    dt = ctx.profile.time_step.value
+    if ctx.model.family != "nla" or dt is None:
+        return []
+    rate = ctx.model.spiking.input_rate
+    if rate * dt <= 1:
+        return []
+    return [Finding("input_rate", "warning", f"input rate {rate:g} Hz > one spike per {dt * 1e3:g} ms step",
+                    f"set spiking.input_rate <= {1 / dt:g}")]
+
+
+def learning_on_chip(ctx: Context) -> list:
+    if ctx.model.family != "nla":
+        return []
+    rules = ctx.profile.learning_rules.value or ()
+    return [Finding("learning_on_chip", "note", "NLA plasticity (Eq 8) is not among the chip's learning rules "
+                    f"({', '.join(rules) or 'none known'}): the chip runs inference with rate-trained weights")]
+
+
+def neuron_model(ctx: Context) -> list:
+    if ctx.model.family != "nla" or ctx.model.neuron.rho == "lif":
+        return []
+    rho = ctx.model.neuron.rho
+    sev = "warning" if rho == "soft_lif" else "error"
+    fix = "none needed: soft-LIF maps onto LIF" if rho == "soft_lif" else "train with rho: lif or soft_lif"
+    return [Finding("neuron_model", sev, f"rho = {rho} runs as LIF neurons on chip", fix)]
+
+
+RULES = [neurons_per_core, input_axons_per_core, output_axons_per_core, synapse_memory_per_core, cores_and_chips,
+         weight_precision, synapse_types, time_step, refractory_period, input_rate, learning_on_chip, neuron_model]
+
+
+def run_all(ctx: Context) -> list:
+    """Every rule's findings (all rules run; none stops the others)."""
+    return [f for rule in RULES for f in rule(ctx)]
+
+
+__all__ = ["Context", "Finding", "RULES", "run_all"]
