@@ -54,14 +54,26 @@ def test_loihi_kim_fig3_runs_on_the_emulator_and_tracks_the_rate_model(kim_rate,
     # better than predicting the rate trajectory's mean (nrmse 1), for both variables
     assert trajectory_error(kim_rate, kim_loihi.result) < 1.0
     ids = {s["id"] for s in info["substitutions"]}
-    assert {"synapse.alpha_on_chip", "weights.discretized", "loihi.decode_tau", "neuron.loihi_lif"} <= ids
+    assert {"synapse.alpha_on_chip", "weights.discretized", "loihi.decode_tau", "neuron.loihi_lif",
+            "initial.chip_input", "input.s_on_chip"} <= ids
     assert info["resources"]["cores"] >= 2 and info["resources"]["blocks"][0]["compartments"][1] == 1024
 
 
-@pytest.mark.xfail(strict=True, reason="Loihi's decode-neuron noise in the recurrent loop: nrmse ~0.29 "
-                                       "(the issue asks 0.20); see docs/nengo.md")
 def test_loihi_kim_fig3_trajectory_within_twenty_percent(kim_rate, kim_loihi):
-    assert trajectory_error(kim_rate, kim_loihi.result) <= 0.20
+    assert trajectory_error(kim_rate, kim_loihi.result) <= 0.20  # 0.15 with the spec's seed
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="not robust across spiking seeds: nrmse 0.15, 0.49, 0.22, 0.33 for seeds "
+                                       "0-3 (weight discretization in the recurrent loop); see docs/nengo.md")
+def test_loihi_kim_fig3_within_twenty_percent_for_every_spiking_seed(kim_rate):
+    from neuromorph.compare.runner import with_spiking_seed
+
+    model = nm.load(MODELS / "kim_fig3_solid.yaml")
+    errors = [trajectory_error(kim_rate, nm.simulate(with_spiking_seed(model, s), backend="loihi").result)
+              for s in range(4)]
+    print("loihi kim_fig3_solid nrmse by spiking seed", errors)
+    assert max(errors) <= 0.20
 
 
 @pytest.mark.parametrize("backend", ["nengo", "loihi"])

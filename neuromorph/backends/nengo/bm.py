@@ -5,10 +5,15 @@ host node; a recurrent decoded connection realizes dx/dt = f(x) (Eqs 23-24) thro
 
 - ``nengo``: an alpha synapse (tau = ``spiking.tau_recurrent``): g = x + 2 tau f + tau^2 f' f;
 - ``loihi``: the chip has only first-order filters, and NengoLoihi routes an on-chip decoded
-  connection through decode neurons whose spikes pass a second low-pass (``decode_tau``, set
-  to 30 ms) and about two steps of latency, so the loop's synapse is
-  1 / ((tau s + 1)(t2 s + 1)) with t2 = 32 ms: g = x + (tau + t2) f + tau t2 f' f. Decoders are solved for the chip's LIF rate
-  curve (whole-step refractory and spike periods).
+  connection through decode neurons whose spikes pass a second low-pass (``decode_tau``) and
+  about two steps of latency, so the loop's synapse is 1 / ((t1 s + 1)(t2 s + 1)):
+  g = x + (t1 + t2) f + t1 t2 f' f. The compiler puts the short stage before the decode neurons
+  (t1 = 20 ms: a long filter there forces NengoLoihi to a low weight exponent and the decoders
+  lose about 4 bits) and the long one after them (decode_tau = 200 ms, which also filters the
+  decode neurons' spike noise). Both use the time constants the chip's 12-bit decays really
+  give. Decoders are solved for the chip's LIF rate curve (whole-step refractory and spike
+  periods). Host inputs (s, and the initial state) reach the chip through the same 200 ms
+  filter, so the host sends the filter's inverse (:class:`ChipInput`).
 
 (mu, w) are decoded on the host from the ensemble's spikes through alpha synapses of
 ``spiking.tau_syn``.
@@ -26,11 +31,13 @@ from ..spikes import RASTER_NEURONS, raster_from_steps
 from .common import (DT, NengoError, SpikeCounter, Substitution, filter_state, import_loihi, import_nengo,
                      make_primed)
 
+#: The loop's first stage on Loihi (s): the low-pass before the decode neurons.
+LOOP_TAU = 0.02
 #: The filter NengoLoihi puts on decoded on-chip connections and host inputs (its default is
-#: 5 ms; 30 ms halves the decode neurons' spike noise in the loop, measured on kim_fig3_solid).
-DECODE_TAU = 0.03
-#: That filter plus two steps of spike latency: the second stage of the recurrent synapse.
-DECODE_DELAY = DECODE_TAU + 2 * DT
+#: 5 ms): the loop's second stage (s).
+DECODE_TAU = 0.2
+#: Steps of spike latency the decode path adds to the second stage.
+DECODE_LATENCY = 2 * DT
 #: Share of the Loihi LIF's top rate that maximum rates may use.
 LOIHI_RATE_SHARE = 0.75
 
@@ -51,6 +58,13 @@ class BuiltBM:
     @property
     def neurons(self) -> dict:
         return {"ens": self.mapping.n_neurons}
+
+
+def loihi_tau(tau: float) -> float:
+    """The time constant (s) a Loihi low-pass of ``tau`` really has: the chip decays a current
+    by (4095 - d) / 4096 per step, d = round(4095 (1 - exp(-dt / tau)) - 1) (12 bits)."""
+    d = np.round(4095 * (1 - np.exp(-DT / tau)) - 1)
+    return float(-DT / np.log((4095 - d) / 4096))
 
 
 def loihi_top_rate(tau_ref: float) -> float:
@@ -86,21 +100,28 @@ def mapping_for(model, backend: str):
     top = loihi_top_rate(sp.tau_ref)
     lo, hi = sp.max_rates
     capped = (min(lo, LOIHI_RATE_SHARE * top * 0.8), min(hi, LOIHI_RATE_SHARE * top))
-    mapping = population.build(model, times, (tau, DECODE_DELAY), sp.tau_ref, rate_fn=loihi_rates(sp),
-                               max_rates=capped)
+    taus = (loihi_tau(LOOP_TAU), loihi_tau(DECODE_TAU) + DECODE_LATENCY)
+    mapping = population.build(model, times, taus, sp.tau_ref, rate_fn=loihi_rates(sp), max_rates=capped)
     subs += [
         Substitution("synapse.alpha_on_chip", f"alpha recurrent synapse (tau = {tau * 1e3:g} ms)",
-                     f"Lowpass({tau * 1e3:g} ms) followed by NengoLoihi's decode-neuron filter "
-                     f"({DECODE_TAU * 1e3:g} ms + 2 steps: t2 = {DECODE_DELAY * 1e3:g} ms)",
+                     f"Lowpass({LOOP_TAU * 1e3:g} ms) into the decode neurons, then NengoLoihi's decode "
+                     f"filter ({DECODE_TAU * 1e3:g} ms) and 2 steps of latency (t1 = {taus[0] * 1e3:.4g} ms, "
+                     f"t2 = {taus[1] * 1e3:.4g} ms as the chip's decays realize them)",
                      "Loihi has only first-order low-pass synapses; the decoders realize the ODE through "
-                     "the two-stage synapse the loop really has"),
+                     "the two-stage synapse the loop really has; a short first stage keeps the decoders' "
+                     "weight exponent (a long one loses about 4 bits)"),
         Substitution("input.s_on_chip", "s(t) enters without delay", "s(t) reaches the chip as spikes of "
-                     f"on/off input neurons through a {DECODE_TAU * 1e3:g} ms low-pass", "host-to-chip input encoding"),
+                     f"on/off input neurons through a {DECODE_TAU * 1e3:g} ms low-pass; the host sends that "
+                     "filter's inverse (clipped to [-1, 1]) so the filtered input follows s(t)",
+                     "host-to-chip input encoding"),
+        Substitution("initial.chip_input", "initial state (mu, w)(0) in the synapses' memory",
+                     "the host input also carries the loop's free response from x(0), as if the trajectory "
+                     "were under way at t = 0", "on-chip synapse states cannot be set"),
         Substitution("neuron.loihi_lif", "LIF rate curve", "Loihi LIF (whole-step refractory and spike periods)",
                      "decoders are solved for the chip's rate curve"),
         Substitution("loihi.decode_tau", "NengoLoihi's decode filter of 5 ms", f"{DECODE_TAU * 1e3:g} ms",
-                     "the decode neurons re-encode the recurrent signal as spikes; a longer filter lowers "
-                     "that noise and the mapping accounts for it"),
+                     "the decode neurons re-encode the recurrent signal as spikes; a long filter after them "
+                     "lowers that noise and the mapping accounts for it"),
         Substitution("weights.discretized", "float decoders", "8-bit weights with a shared exponent per core",
                      "Loihi's synapse format"),
         Substitution("neuron.initial_voltage", "initial voltages uniform in [0, 1)", "0",
@@ -127,43 +148,41 @@ def network(model, backend: str) -> BuiltBM:
     scales = np.array([p.scale[2] for p in mapping.populations])
     built = BuiltBM(net=None, backend=backend, substitutions=subs, notes=population.notes(mapping, sp.tau_syn),
                     steps=steps, mapping=mapping, decode_tau=DECODE_TAU if loihi else None)
-    kick = initial_kick(mapping, backend) if loihi and np.any(system.y0[:2] != 0) else None
-    if kick is not None:
-        subs.append(Substitution("initial.kick", "initial state (mu, w)(0) in the synapses' memory",
-                                 f"an input pulse of area x(0) through the recurrent synapse during the first "
-                                 f"{kick[1] * 1e3:.0f} ms", "on-chip synapse states cannot be set"))
-    elif not loihi:
+    if not loihi:
         built.notes.append("the synaptic filter states start as for a trajectory already under way at x(0)")
     with nengo.Network(label=model.name, seed=spiking_seed(model)) as net:
         if loihi:
             import_loihi().add_params(net)
         s_node = nengo.Node(lambda t: np.asarray(system.signal(t), dtype=float).reshape(-1) / scales, label="s(t)")
         for k, pop in enumerate(mapping.populations):
-            add_synapse(model, mapping, pop, k, s_node, history[:, :, k], built, kick)
+            add_synapse(model, mapping, pop, k, s_node, history[:, :, k], built)
     built.net = net
     return built
 
 
-def add_synapse(model, mapping, pop, k, s_node, past, built, kick) -> None:
+def add_synapse(model, mapping, pop, k, s_node, past, built) -> None:
     nengo = import_nengo()
     sp, loihi = model.spiking, built.backend == "loihi"
     ens_kw = {"initial_state": {"voltage": nengo.dists.Choice([0.0])}} if loihi else {}
     ens = nengo.Ensemble(pop.ens.n, 3, encoders=pop.ens.encoders, gain=pop.ens.gains, bias=pop.ens.biases,
                          neuron_type=nengo.LIF(tau_rc=sp.tau_rc, tau_ref=sp.tau_ref, **ens_kw), label=f"bm[{k}]")
     into_state = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])  # (mu, w) -> x, no sliced post
-    nengo.Connection(s_node[k], ens, transform=[[0.0], [0.0], [1.0]], synapse=None)
+    if loihi:
+        free = free_response(mapping, k)
+        s_k = lambda t: float(np.asarray(mapping.system.signal(t), dtype=float).reshape(-1)[k]) / pop.scale[2]  # noqa: E731
+        chip_in = nengo.Node(ChipInput(lambda t: np.append(free(t), s_k(t)), loihi_tau(DECODE_TAU)), size_out=3,
+                             label=f"input[{k}]")
+        nengo.Connection(chip_in, ens, synapse=None)
+    else:
+        nengo.Connection(s_node[k], ens, transform=[[0.0], [0.0], [1.0]], synapse=None)
     rates = pop.ens.rates(past / pop.scale)  # (steps, n) along the trajectory before t = 0
     tau = sp.tau_recurrent
     if loihi:
-        rec_syn = nengo.Lowpass(tau)
+        rec_syn = nengo.Lowpass(LOOP_TAU)
     else:
         rec_syn = make_primed("alpha", tau, filter_state(nengo.Alpha(tau), rates @ pop.recurrent @ into_state.T))
     nengo.Connection(ens, ens, function=lambda x: x[:2], solver=nengo.solvers.NoSolver(pop.recurrent),
                      transform=into_state, synapse=rec_syn)
-    if kick is not None:
-        values, length = kick
-        nengo.Connection(nengo.Node(lambda t, v=values[k]: v if t <= length else 0 * v, label=f"x(0)[{k}]"), ens,
-                         transform=into_state, synapse=nengo.Lowpass(tau))
     read = nengo.Node(lambda t, v: v, size_in=2, label=f"(mu, w)[{k}]")
     read_syn = make_primed("alpha", sp.tau_syn, filter_state(nengo.Alpha(sp.tau_syn), rates @ pop.readout))
     nengo.Connection(ens.neurons, read, transform=pop.readout.T, synapse=read_syn)
@@ -175,14 +194,39 @@ def add_synapse(model, mapping, pop, k, s_node, past, built, kick) -> None:
     built.counters.append(counter)
 
 
-def initial_kick(mapping, backend):
-    """(values per synapse, duration): the input that carries the state from 0 to x(0) through
-    the recurrent synapse, kept within NengoLoihi's host-input range [-1, 1]."""
+class ChipInput:
+    """A host node's output v(t) for a host-to-chip connection whose on-chip Lowpass(tau) should
+    deliver ``target(t)``: v_k = (x_(k+1) - a y_k) / (1 - a), a = exp(-dt / tau) (the filter's
+    inverse), clipped to [-1, 1], the range the chip's input neurons carry."""
+
+    def __init__(self, target, tau: float, limit: float = 1.0):
+        self.target, self.a, self.limit = target, float(np.exp(-DT / tau)), limit
+        self.y, self.last = None, np.inf
+
+    def __call__(self, t):
+        if t < self.last:  # a new run: the on-chip filter starts at rest
+            self.y = None
+        self.last = t
+        x = np.asarray(self.target(t + DT), dtype=float).reshape(-1)
+        if self.y is None:
+            self.y = np.zeros_like(x)
+        v = np.clip((x - self.a * self.y) / (1.0 - self.a), -self.limit, self.limit)
+        self.y = self.a * self.y + (1.0 - self.a) * v
+        return v
+
+
+def free_response(mapping, k):
+    """What the loop's second stage still delivers at t >= 0 with no input after t = 0, both
+    stages in the state of a trajectory under way at x(0): z1(0) = x0 + t2 f(x0), z2(0) = x0
+    (scaled (mu, w)): z2(t) = z2(0) e^(-t/t2) + z1(0) t1/(t1 - t2) (e^(-t/t1) - e^(-t/t2))."""
     t1, t2 = mapping.taus
-    x0 = [mapping.system.y0[:2, k] / p.scale[:2] for k, p in enumerate(mapping.populations)]
-    peak = max(float(np.max(np.abs(v))) for v in x0)
-    length = max(0.02, (t1 + t2) * peak / 0.9)
-    return [(t1 + t2) * v / length for v in x0], length
+    pop, system = mapping.populations[k], mapping.system
+    f, _ = population.dynamics(pop.scale, system.params, k)
+    s0 = float(np.asarray(system.signal(0.0), dtype=float).reshape(-1)[k])
+    x0 = np.array([system.y0[0, k] / pop.scale[0], system.y0[1, k] / pop.scale[1], s0 / pop.scale[2]])
+    z1, z2 = x0[:2] + t2 * f(x0[None])[0], x0[:2]
+    c = t1 / (t1 - t2)
+    return lambda t: z2 * np.exp(-t / t2) + z1 * c * (np.exp(-t / t1) - np.exp(-t / t2))
 
 
 def run(built, seed: int, target=None):
