@@ -218,3 +218,43 @@ def test_report_renders_in_headless_chromium(kim5, tmp_path):
     assert pixels[..., :3].std() > 0.05  # not a blank page: text, tables and figures drawn
     # the figures occupy rows well below the first screen: the page is long and laid out
     assert pixels[1200:, :, :3].std() > 0.05
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["kim_fig5", "nla_digits"])
+def test_full_compare_across_all_five_backends(cli, tmp_path, name):
+    """The whole model (kim_fig5: 10 s; nla_digits: the 449 test images at 20, 50, 100, 200 ms)."""
+    res = cli("compare", MODELS / f"{name}.yaml", "--out", tmp_path / "r")
+    assert res.code == 0, res.err
+    doc = json.loads((tmp_path / "r" / "metrics.json").read_text())
+    metrics.validate(doc)
+    assert list(doc["backends"]) == ALL
+    print(res.out)
+    if name == "nla_digits":
+        acc = {b: doc["backends"][b]["accuracy"] for b in ALL}
+        assert acc["brian2"]["0.1"] == acc["rate"]["0.1"]
+        for b in ("brian2-spiking", "nengo", "loihi"):
+            assert acc[b]["0.1"] >= acc["rate"]["0.1"] - 0.02
+    else:
+        assert doc["backends"]["brian2"]["nrmse_vs_rate"]["mu"] < 1e-3
+        assert doc["backends"]["nengo"]["nrmse_vs_rate"]["mu"] < 0.2
+
+
+def test_missing_weights_are_trained_once_and_cached_by_spec_hash(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEUROMORPH_CACHE", str(tmp_path / "cache"))
+    spec = tmp_path / "tiny.yaml"
+    spec.write_text("format_version: 1\nfamily: nla\nname: tiny_digits\nnetwork: {layers: [64, 20, 10]}\n"
+                    "neuron: {rho: soft_lif, tau_rc: 0.02, tau_ref: 0.002, amplitude: 0.01, sigma: 0.05}\n"
+                    "learning: {eta: 300.0, lanes: 64, bias_init: {mean: 1.0, std: 0.1, clip: 0.3}}\n"
+                    "task: {kind: digits, presentation: 0.05, epochs: 1, duration: 0.1}\nseed: 0\n")
+    model = nm.load(spec)
+    _, doc = compare_and_report(model, ["rate"], presentations=[0.05], spec_file=str(spec))
+    cached = list((tmp_path / "cache" / "weights").glob("tiny_digits-*.npz"))
+    assert len(cached) == 1 and doc["trained"]["trained_by"] == "rate"
+    before = doc["backends"]["rate"]["accuracy"]["0.05"]
+    untrained = nm.simulate(model).summary["metrics"]["accuracy"]  # the seeded initial weights
+    assert before > untrained + 0.1  # the cached weights are learned ones
+    stamp = cached[0].stat().st_mtime_ns
+    _, again = compare_and_report(model, ["rate"], presentations=[0.05], spec_file=str(spec))
+    assert cached[0].stat().st_mtime_ns == stamp  # reused, not retrained
+    assert again["backends"]["rate"]["accuracy"]["0.05"] == before

@@ -7,7 +7,8 @@ trace y_v on the same times:
     rmse_v = sqrt(mean((y_v - r_v)^2)),   nrmse_v = rmse_v / std(r_v),   correlation_v = corr(y_v, r_v).
 
 Classification models: held-out accuracy per presentation time (s). Spike statistics: total spike
-count, neurons, mean rate = spikes / (neurons x simulated seconds). With several seeds every
+count, neurons, mean rate = spikes / (neurons x simulated seconds), of the run at the spec's
+presentation time (else the longest compared). With several seeds every
 number becomes {"mean", "ci95", "per_seed"}: the mean and its 95 % Student-t interval.
 """
 
@@ -81,7 +82,7 @@ def steps_per_s(summary: dict, run) -> float | None:
 def one_run(comparison, name: str, k: int) -> dict:
     """Metrics of backend ``name``, seed index ``k`` (one number per leaf)."""
     by_time = comparison.runs[name][k]
-    first = next(iter(by_time.values()))
+    first = reference_run(comparison, by_time)  # spike and hardware figures: the spec's presentation
     out = {}
     if comparison.classification:
         out["accuracy"] = {f"{p:g}": run.summary["metrics"]["accuracy"] for p, run in by_time.items()}
@@ -96,8 +97,7 @@ def one_run(comparison, name: str, k: int) -> dict:
     if name.startswith("rate-quantized:"):
         out["hardware"]["weights_quantized_for"] = name.split(":", 1)[1]
     if comparison.profiles and out["spike_count"] is not None:
-        run = reference_run(comparison, by_time)
-        out["hardware"]["energy"] = {p: energy_estimate(run, p) for p in comparison.profiles}
+        out["hardware"]["energy"] = {p: energy_estimate(first, p) for p in comparison.profiles}
     return out
 
 

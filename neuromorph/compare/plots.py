@@ -24,7 +24,10 @@ def _save(fig, path) -> bool:
 
 
 def _first(comparison, name):
-    return next(iter(comparison.runs[name][0].values()))
+    """Backend ``name``'s first-seed run at the spec's presentation time (or the only run)."""
+    from .metrics import reference_run
+
+    return reference_run(comparison, comparison.runs[name][0])
 
 
 def trajectories(comparison, path) -> bool:
