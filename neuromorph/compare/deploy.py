@@ -73,7 +73,7 @@ def deploy(manifest_file, out, progress=None):
     m = dep.manifest
     names = [m.target] + [n for n in m.compare_with if n != m.target]
     record = {"manifest": dep.manifest_file, "target": m.target, "profile": m.hardware_profile,
-              "run": {k: v for k, v in spec.to_data(dep.model).get("spiking", {}).items()},
+              "run": dict(spec.to_data(dep.model).get("spiking", {})),
               "fit": dep.fit}
     times = list(m.run.presentation_times) if m.run.presentation_times else None
     comparison, doc = compare_and_report(dep.model, names, times, m.run.seeds, out, spec_file=dep.model_file,

@@ -16,6 +16,10 @@ the profile knows it. Every number keeps its source and status from the profile.
 
 from __future__ import annotations
 
+#: The step (s) operations are counted on: NengoLoihi's 1 ms, also for backends that simulate
+#: with a finer step (their spikes are the same events).
+STEP = 0.001
+
 
 def counts(model, summary: dict) -> dict | None:
     """Operation counts per inference (NLA) or per simulated second (BM) from a run's summary."""
@@ -25,7 +29,6 @@ def counts(model, summary: dict) -> dict | None:
     if not spikes:
         return None
     seconds = source.get("simulated_s") or info.get("simulated_s")
-    dt = 0.001
     if model.family == "nla":
         from ..families import nla
 
@@ -38,16 +41,16 @@ def counts(model, summary: dict) -> dict | None:
         syn = inputs * sizes[0] + sum(spikes.get(f"h{k + 1}", 0) * sizes[k + 1]
                                                        for k in range(len(sizes) - 1))
         hidden_spikes = sum(spikes.get(f"h{k + 1}", 0) for k in range(len(sizes)))
-        return {"per": "inference", "inferences": n, "steps": per_image / dt,
-                "synaptic_ops": syn / n, "neuron_updates": sum(sizes) * per_image / dt,
+        return {"per": "inference", "inferences": n, "steps": per_image / STEP,
+                "synaptic_ops": syn / n, "neuron_updates": sum(sizes) * per_image / STEP,
                 "spikes": (hidden_spikes + inputs) / n}
     from .estimate import DECODE_PAIRS
 
     neurons = sum((source.get("neurons") or {}).values())
     total = sum(spikes.values())
     decode = 2 * DECODE_PAIRS * 3  # every ensemble spike reaches all decode neurons of its synapse
-    return {"per": "simulated second", "inferences": seconds, "steps": 1 / dt,
-            "synaptic_ops": total * decode / seconds, "neuron_updates": neurons / dt, "spikes": total / seconds,
+    return {"per": "simulated second", "inferences": seconds, "steps": 1 / STEP,
+            "synaptic_ops": total * decode / seconds, "neuron_updates": neurons / STEP, "spikes": total / seconds,
             "note": "the decode neurons' own spikes and updates are not counted"}
 
 

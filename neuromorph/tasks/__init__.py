@@ -76,6 +76,20 @@ def run_inference(engine, model, progress=None) -> Result:
     return Result(t=t, traces=traces, info=info, metrics=metrics)
 
 
+def marked_outputs(u, protocol, record=(), every: int = 1, marks=()) -> tuple[dict, np.ndarray]:
+    """From output voltages ``u`` (K + 1, L, n_out), row m the state after m steps: the
+    recordings a task asked for (``u_out``, ``target`` every ``every`` steps) and the outputs at
+    the ``marks`` (step counts), as engines return them from ``run_protocol``."""
+    marked = np.stack([u[m] for m in marks]) if marks else np.zeros((0, u.shape[1], u.shape[2]))
+    rec = {}
+    for name in record:
+        if name == "u_out":
+            rec[name] = u[:-1:every]
+        elif name == "target":
+            rec[name] = protocol.target[::every]
+    return rec, marked
+
+
 def cost(u_out, target) -> float:
     """Mean over samples of C = 1/2 ||u* - u_out||^2."""
     return float(0.5 * np.mean(np.sum((np.asarray(target) - np.asarray(u_out)) ** 2, axis=-1)))

@@ -24,6 +24,7 @@ import numpy as np
 from ...errors import NeuromorphError
 from ...families import nla
 from ...families.nla import dynamics as dyn
+from ..rate.nla import LaneState
 from .program import Group, Monitor, Program, Readout, Syn, TimedInput
 
 #: Brian2 expressions of rho, rho', rho'' (helper lines first), mirroring families/nla/rho.py.
@@ -258,30 +259,15 @@ def _recording(st, L, dt, record, every, need_u, n_in):
     return monitors, readouts
 
 
-class Brian2NLAEngine:
+class Brian2NLAEngine(LaneState):
     """The NLA engine interface (see the rate engine) on Brian2: each protocol is compiled to a
     Brian2 program and run in one go; state and learned weights carry over between protocols."""
 
     def __init__(self, model, weights=None, base_dir=None, codegen="numpy"):
-        self.model = model
-        self.st = nla.structure(model)
-        self.s = nla.settings(model, self.st)
-        self.weights = weights.copy() if weights is not None else nla.model_weights(model, self.st, base_dir)
-        self.lanes = model.learning.lanes
+        super().__init__(model, weights, base_dir)
         self.codegen = codegen
-        self.state = None
         self.stats = {"steps": 0, "learning_steps": 0, "substitutions": scheme_substitutions(model)}
         self.last_program = None
-
-    def outputs(self):
-        return self.state.u[:, self.st.out].copy()
-
-    def save_state(self):
-        st = self.state
-        return None if st is None else dyn.State(st.u.copy(), st.udot.copy(), st.xbar.copy(), st.target.copy(), st.t)
-
-    def restore_state(self, saved) -> None:
-        self.state = saved
 
     def scale_eta(self, factor: float) -> None:
         for name in ("eta_W", "eta_in", "eta_b"):
@@ -290,12 +276,6 @@ class Brian2NLAEngine:
     def set_plastic(self, forward: bool = True) -> None:
         if not forward:
             raise Brian2NLAError("the Brian2 compiler has no lateral-only learning (microcircuit)")
-
-    def reset(self, x0, target0=None) -> None:
-        x0 = np.atleast_2d(np.asarray(x0, dtype=float))
-        u0 = dyn.forward(self.weights, self.st, self.s.rho, x0)
-        target = np.zeros_like(u0) if target0 is None else nla.full_target(self.st, target0)
-        self.state = dyn.State(u=u0, udot=np.zeros_like(u0), xbar=x0.copy(), target=target)
 
     def run_protocol(self, protocol, record=(), every: int = 1, marks=(), progress=None):
         from .program import run

@@ -19,6 +19,7 @@ import numpy as np
 
 from ...errors import NeuromorphError
 from ...families import bm, nla
+from ...tasks import marked_outputs
 from ...seeds import rng_for, spiking_seed
 from .. import population
 from ..spikes import rate_histogram
@@ -162,14 +163,7 @@ class SpikingNLAEngine:
         if progress is not None:
             progress(protocol.steps)
         u = traces["u_out"]  # (K + 1, L, n_out): state after m model steps at row m
-        marked = np.stack([u[m] for m in marks]) if marks else np.zeros((0, u.shape[1], u.shape[2]))
-        rec = {}
-        for name in record:
-            if name == "u_out":
-                rec[name] = u[:-1:every]
-            elif name == "target":
-                rec[name] = protocol.target[::every]
-        return rec, marked
+        return marked_outputs(u, protocol, record, every, marks)
 
 
 ENSEMBLE = """

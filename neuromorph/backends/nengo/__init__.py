@@ -98,10 +98,5 @@ class LoihiBackend(NengoBackend):
     def target(self):
         return loihi_target()
 
-    def describe(self, built) -> str:
-        from .describe import describe
-
-        return describe(built, self)
-
 
 __all__ = ["NengoBackend", "LoihiBackend", "quiet", "import_nengo"]

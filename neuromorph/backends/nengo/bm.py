@@ -153,7 +153,9 @@ def network(model, backend: str) -> BuiltBM:
     with nengo.Network(label=model.name, seed=spiking_seed(model)) as net:
         if loihi:
             import_loihi().add_params(net)
-        s_node = nengo.Node(lambda t: np.asarray(system.signal(t), dtype=float).reshape(-1) / scales, label="s(t)")
+        # on Loihi each synapse's input node carries s(t) itself (ChipInput)
+        s_node = None if loihi else nengo.Node(lambda t: np.asarray(system.signal(t), dtype=float).reshape(-1) / scales,
+                                               label="s(t)")
         for k, pop in enumerate(mapping.populations):
             add_synapse(model, mapping, pop, k, s_node, history[:, :, k], built)
     built.net = net

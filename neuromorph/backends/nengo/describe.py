@@ -14,14 +14,6 @@ def _synapse(syn) -> str:
     return f"{type(syn).__name__}({syn.tau * 1e3:g} ms)" if hasattr(syn, "tau") else type(syn).__name__
 
 
-def _end(obj) -> str:
-    label = getattr(obj, "label", None) or type(obj).__name__
-    owner = getattr(obj, "ensemble", None)
-    if owner is not None:
-        return f"{owner.label}.neurons"
-    return str(label)
-
-
 def lines_for_network(net) -> list:
     ensembles = net.all_ensembles
     out = [f"ensembles: {len(ensembles)}, neurons: {sum(e.n_neurons for e in ensembles)}, "

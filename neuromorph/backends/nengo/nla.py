@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...families import nla
+from ...tasks import marked_outputs
 from ...seeds import spiking_seed
 from ..spikes import RASTER_NEURONS, rate_histogram, raster_from_steps
 from .common import DT, NengoError, SpikeCounter, Substitution, bernoulli_type, import_loihi, import_nengo
@@ -226,11 +227,4 @@ class NengoNLAEngine:
         ratio = int(round(self.model.dynamics.dt / DT))
         u = u[ratio - 1::ratio]  # state after each model step: row m - 1 is after m steps
         u = np.concatenate([u[:1], u], axis=0)  # row m: after m steps (row 0 stands in for the start)
-        marked = np.stack([u[m] for m in marks]) if marks else np.zeros((0, u.shape[1], u.shape[2]))
-        rec = {}
-        for name in record:
-            if name == "u_out":
-                rec[name] = u[:-1:every]
-            elif name == "target":
-                rec[name] = protocol.target[::every]
-        return rec, marked
+        return marked_outputs(u, protocol, record, every, marks)

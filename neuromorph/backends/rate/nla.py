@@ -13,16 +13,10 @@ class Diverged(NeuromorphError):
     """The network's state or weights became non-finite."""
 
 
-class NLAEngine:
-    """Runs lanes of an NLA network step by step (see :mod:`neuromorph.families.nla.dynamics`).
-
-    The interface every NLA backend engine offers to tasks:
-
-    - ``reset(x0)``: lanes start on the forward solution for input rates ``x0`` (L, n_in);
-    - ``run_protocol(protocol, record, every, marks)``: run a :class:`~neuromorph.tasks.Protocol`,
-      returning recordings and the output voltages at the marked step counts;
-    - ``weights`` (read/write), ``scale_eta(f)``, ``save_state()`` / ``restore_state(s)``, ``stats``.
-    """
+class LaneState:
+    """What every NLA engine that keeps rate-model state holds: the model, its structure,
+    settings and weights, and the lanes' state (voltages, their derivatives, filtered input,
+    target)."""
 
     def __init__(self, model, weights=None, base_dir=None):
         self.model = model
@@ -31,7 +25,6 @@ class NLAEngine:
         self.weights = weights.copy() if weights is not None else nla.model_weights(model, self.st, base_dir)
         self.lanes = model.learning.lanes
         self.state = None
-        self.stats = {"steps": 0, "learning_steps": 0, "dense_fallback_steps": 0, "not_positive_definite_steps": 0}
 
     # -- lifecycle ---------------------------------------------------------------------------
     def reset(self, x0, target0=None) -> None:
@@ -52,6 +45,22 @@ class NLAEngine:
 
     def restore_state(self, saved) -> None:
         self.state = saved
+
+
+class NLAEngine(LaneState):
+    """Runs lanes of an NLA network step by step (see :mod:`neuromorph.families.nla.dynamics`).
+
+    The interface every NLA backend engine offers to tasks:
+
+    - ``reset(x0)``: lanes start on the forward solution for input rates ``x0`` (L, n_in);
+    - ``run_protocol(protocol, record, every, marks)``: run a :class:`~neuromorph.tasks.Protocol`,
+      returning recordings and the output voltages at the marked step counts;
+    - ``weights`` (read/write), ``scale_eta(f)``, ``save_state()`` / ``restore_state(s)``, ``stats``.
+    """
+
+    def __init__(self, model, weights=None, base_dir=None):
+        super().__init__(model, weights, base_dir)
+        self.stats = {"steps": 0, "learning_steps": 0, "dense_fallback_steps": 0, "not_positive_definite_steps": 0}
 
     def set_plastic(self, forward: bool = True) -> None:
         """Switch the forward weights' plasticity (W, W_in, b) off or back on; the
