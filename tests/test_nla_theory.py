@@ -254,3 +254,26 @@ def test_previous_step_scheme_agrees_with_explicit_for_small_weights():
         runs[scheme] = eng.run(xs, target, 0.1, learn=True, steps=len(t), record=("u",))["u"]
     diff = np.abs(runs["explicit"] - runs["previous_step"]).max()
     assert diff < 1e-3 * np.abs(runs["explicit"]).max()
+
+
+@pytest.mark.parametrize("nudging", ["random", "one_to_one"])
+def test_self_predicting_microcircuit_cancels_top_down_input(nudging):
+    """Loop consistency (Senn et al. 2024, Eqs 36 and 39): with W_IP = B_IP W_{l+1} and
+    W_PI = B B_IP^-1 the interneurons explain the top-down input away, so without output nudging
+    the apical voltages v vanish; one-to-one nudging makes B_IP = I, i.e. W_IP = W_{l+1}, W_PI = B."""
+    model = nla_model([5, 6, 4, 3], neuron={"rho": "logistic"}, microcircuit={"beta_I": 0.2, "nudging": nudging},
+                      learning={"init": {"std": 0.5, "clip": 1.5}, "bias": False, "lanes": 2})
+    eng = engine(model)
+    w, st = eng.weights, eng.st
+    for k, inter in enumerate(st.inter_slices()):
+        lower, upper = st.layers[k], st.layers[k + 1]
+        B_IP = w.B_IP[inter, upper]
+        if nudging == "one_to_one":
+            np.testing.assert_array_equal(B_IP, np.eye(len(B_IP)))
+        w.W_IP[inter, lower] = B_IP @ w.W[upper, lower]
+        w.W_PI[lower, inter] = w.B[lower, upper] @ np.linalg.inv(B_IP)
+    x = np.random.default_rng(0).uniform(size=(2, st.n_in))
+    u = dyn.forward(w, st, eng.s.rho, x)
+    q = dyn.terms(u, x, x, np.zeros_like(u), np.zeros_like(u), np.zeros(st.n), w, eng.s)
+    assert np.abs(q.v).max() < 1e-10
+    np.testing.assert_allclose(nla.alignment_angles(w, st), 0.0, atol=1e-5)

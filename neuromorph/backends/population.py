@@ -106,7 +106,7 @@ def feedback(x, f, jac, taus) -> np.ndarray:
     return x[:, :2] + (t1 + t2) * fx + t1 * t2 * np.einsum("pij,pj->pi", jac(x), fx)
 
 
-def build(model, s_times, taus, tau_ref: float, rate_fn=None, max_rates=None) -> Mapping:
+def build(model, s_times, taus, tau_ref: float, rate_fn=None, max_rates=None, intercepts=None) -> Mapping:
     """The population code of ``model``.
 
     Parameters
@@ -122,6 +122,8 @@ def build(model, s_times, taus, tau_ref: float, rate_fn=None, max_rates=None) ->
         Steady rate (Hz) of the target's neurons for a current J, if not the LIF curve.
     max_rates : (float, float), optional
         Range of maximum rates (Hz) instead of ``spiking.max_rates``.
+    intercepts : (float, float), optional
+        Range of intercepts instead of ``spiking.intercepts``.
     """
     system = bm.resolve(model)
     if np.any(system.y0[2:] != 0):
@@ -135,7 +137,7 @@ def build(model, s_times, taus, tau_ref: float, rate_fn=None, max_rates=None) ->
     pops = []
     for k in range(system.n):
         ens = make_ensemble(rng_for(spiking_seed(model), "spiking", "ensemble", str(k)), 3 * sp.neurons, 3,
-                            max_rates or sp.max_rates, sp.intercepts, sp.tau_rc, tau_ref)
+                            max_rates or sp.max_rates, intercepts or sp.intercepts, sp.tau_rc, tau_ref)
         ens.rate_fn = rate_fn
         scale = np.array([R_mu[k], R_w[k], R_s[k]])
         # evaluation points: half over the whole ball, half near the states the rate reference visits

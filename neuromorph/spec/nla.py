@@ -99,13 +99,17 @@ class Microcircuit:
     fixed top-down B and interneuron nudging B_IP. ``interneurons``: one count per hidden layer
     (default: the size of the layer above). ``prelearn_epochs``: epochs at the start in which only
     W_IP and W_PI learn, with beta = 0 (the paper's optional "pre-learning phase where the lateral
-    connections are first correctly aligned")."""
+    connections are first correctly aligned"). ``nudging``: how layer l+1 nudges the
+    interneurons (B_IP): ``random`` (fixed, drawn from ``top_down_init`` as in the paper's Fig 5) or
+    ``one_to_one`` (interneuron i copies pyramidal neuron i of layer l+1, B_IP = I, as in
+    Sacramento et al. 2018; needs as many interneurons as the layer above has neurons)."""
 
     beta_I: Annotated[float, Strict(), Field(ge=0, lt=1)] = 0.1
     eta_IP: PositiveReal = 1.0
     eta_PI: PositiveReal = 1.0
     interneurons: Optional[tuple[PositiveInt, ...]] = None
     prelearn_epochs: NonNegativeInt = 0
+    nudging: Literal["random", "one_to_one"] = "random"
     init: Init = field(default_factory=Init)
     top_down_init: Init = field(default_factory=lambda: Init(std=0.05, clip=0.15))
 
@@ -251,6 +255,10 @@ def _check_layers(c: Checks, model: NLAModel) -> None:
                 if count < need:
                     c.error(f"microcircuit.interneurons[{k}]",
                             f"{count} interneurons cannot represent the error: at least min(n_l, n_l+1) = {need}")
+                if mc.nudging == "one_to_one" and count != layers[k + 2]:
+                    c.error(f"microcircuit.interneurons[{k}]",
+                            f"one-to-one nudging needs one interneuron per neuron of the layer above "
+                            f"({layers[k + 2]}), got {count}")
         if model.learning.feedback != "transpose":
             c.error("learning.feedback", "the microcircuit brings its own feedback B; leave feedback at 'transpose'")
     task = model.task

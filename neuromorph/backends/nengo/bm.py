@@ -12,8 +12,10 @@ host node; a recurrent decoded connection realizes dx/dt = f(x) (Eqs 23-24) thro
   lose about 4 bits) and the long one after them (decode_tau = 200 ms, which also filters the
   decode neurons' spike noise). Both use the time constants the chip's 12-bit decays really
   give. Decoders are solved for the chip's LIF rate curve (whole-step refractory and spike
-  periods). Host inputs (s, and the initial state) reach the chip through the same 200 ms
-  filter, so the host sends the filter's inverse (:class:`ChipInput`).
+  periods) and divided by the decode neurons' gain (:func:`decode_gain`); intercepts are capped
+  at ``LOIHI_INTERCEPT_MAX`` so the weights keep their bits. s(0) is a constant bias current;
+  the other host inputs (s(t) - s(0), and the initial state) reach the chip through the same
+  200 ms filter, so the host sends the filter's inverse (:class:`ChipInput`).
 
 (mu, w) are decoded on the host from the ensemble's spikes through alpha synapses of
 ``spiking.tau_syn``.
@@ -40,6 +42,9 @@ DECODE_TAU = 0.2
 DECODE_LATENCY = 2 * DT
 #: Share of the Loihi LIF's top rate that maximum rates may use.
 LOIHI_RATE_SHARE = 0.75
+#: Highest intercept on Loihi: gains then spread at most (1 + 0.9) / (1 - 0.5) = 3.8-fold, so the
+#: weight exponent a core shares (set by its largest weight) leaves the small weights more bits.
+LOIHI_INTERCEPT_MAX = 0.5
 
 
 @dataclass
@@ -82,6 +87,23 @@ def loihi_rates(sp):
     return lambda J: loihi_lif_rates(neuron, J, np.ones(J.shape[-1]), np.zeros(J.shape[-1]), DT)
 
 
+def decode_gain() -> float:
+    """Static gain of NengoLoihi's decode neurons: the least-squares slope of their output
+    y(g) = scale dt sum(r_on(g) - r_off(g)) over their design range g in [-1, 1]. The Preset10
+    pairs scale y up by 1.02 on purpose (NengoLoihi's choice for summed inputs); a recurrent loop
+    needs unit gain, so the loop's decoders are divided by this."""
+    import_loihi()
+    from nengo_loihi.decode_neurons import Preset10DecodeNeurons
+
+    dn = Preset10DecodeNeurons(dt=DT)
+    gain, bias = dn.gain[::2], dn.bias[::2]
+    g = np.linspace(-1.0, 1.0, 401)
+    on = np.stack([np.ravel(dn.neuron_type.rates(v, gain, bias, dt=DT)) for v in g])
+    off = np.stack([np.ravel(dn.neuron_type.rates(-v, gain, bias, dt=DT)) for v in g])
+    y = dn.scale * DT * (on - off).sum(axis=1)
+    return float(y @ g / (g @ g))
+
+
 def mapping_for(model, backend: str):
     """The population code for ``backend`` and the substitutions it implies."""
     sp = model.spiking
@@ -101,7 +123,12 @@ def mapping_for(model, backend: str):
     lo, hi = sp.max_rates
     capped = (min(lo, LOIHI_RATE_SHARE * top * 0.8), min(hi, LOIHI_RATE_SHARE * top))
     taus = (loihi_tau(LOOP_TAU), loihi_tau(DECODE_TAU) + DECODE_LATENCY)
-    mapping = population.build(model, times, taus, sp.tau_ref, rate_fn=loihi_rates(sp), max_rates=capped)
+    icpt = (min(sp.intercepts[0], LOIHI_INTERCEPT_MAX), min(sp.intercepts[1], LOIHI_INTERCEPT_MAX))
+    mapping = population.build(model, times, taus, sp.tau_ref, rate_fn=loihi_rates(sp), max_rates=capped,
+                               intercepts=icpt)
+    loop_gain = decode_gain()
+    for pop in mapping.populations:
+        pop.recurrent = pop.recurrent / loop_gain
     subs += [
         Substitution("synapse.alpha_on_chip", f"alpha recurrent synapse (tau = {tau * 1e3:g} ms)",
                      f"Lowpass({LOOP_TAU * 1e3:g} ms) into the decode neurons, then NengoLoihi's decode "
@@ -110,10 +137,16 @@ def mapping_for(model, backend: str):
                      "Loihi has only first-order low-pass synapses; the decoders realize the ODE through "
                      "the two-stage synapse the loop really has; a short first stage keeps the decoders' "
                      "weight exponent (a long one loses about 4 bits)"),
-        Substitution("input.s_on_chip", "s(t) enters without delay", "s(t) reaches the chip as spikes of "
+        Substitution("input.s_on_chip", "s(t) enters without delay", "s(0) enters as a constant current in "
+                     "the neurons' biases (exact and immediate); s(t) - s(0) reaches the chip as spikes of "
                      f"on/off input neurons through a {DECODE_TAU * 1e3:g} ms low-pass; the host sends that "
-                     "filter's inverse (clipped to [-1, 1]) so the filtered input follows s(t)",
-                     "host-to-chip input encoding"),
+                     "filter's inverse (clipped to [-1, 1]) so the filtered input follows it",
+                     "host-to-chip input encoding; a compartment has one synaptic filter, and a step "
+                     "through a 200 ms filter with inputs limited to [-1, 1] would arrive late"),
+        Substitution("loihi.decode_gain", "decode neurons with unit gain",
+                     f"recurrent decoders divided by {loop_gain:.4f}",
+                     "NengoLoihi's Preset10 decode neurons scale their output by about 1.02 (their "
+                     "least-squares gain over [-1, 1]); the loop needs unit gain"),
         Substitution("initial.chip_input", "initial state (mu, w)(0) in the synapses' memory",
                      "the host input also carries the loop's free response from x(0), as if the trajectory "
                      "were under way at t = 0", "on-chip synapse states cannot be set"),
@@ -127,6 +160,11 @@ def mapping_for(model, backend: str):
         Substitution("neuron.initial_voltage", "initial voltages uniform in [0, 1)", "0",
                      "Loihi starts every compartment at v = 0"),
     ]
+    if tuple(icpt) != tuple(sp.intercepts):
+        subs.append(Substitution("ensemble.intercepts", f"intercepts {sp.intercepts[0]:g} to {sp.intercepts[1]:g}",
+                                 f"{icpt[0]:g} to {icpt[1]:g}",
+                                 "a core's weights share one exponent set by the largest weight; capping "
+                                 "the intercepts caps the gains, so small weights keep more bits"))
     if tuple(capped) != tuple(sp.max_rates):
         subs.append(Substitution("ensemble.max_rates", f"max rates {lo:g}-{hi:g} Hz",
                                  f"{capped[0]:g}-{capped[1]:g} Hz",
@@ -166,13 +204,17 @@ def add_synapse(model, mapping, pop, k, s_node, past, built) -> None:
     nengo = import_nengo()
     sp, loihi = model.spiking, built.backend == "loihi"
     ens_kw = {"initial_state": {"voltage": nengo.dists.Choice([0.0])}} if loihi else {}
-    ens = nengo.Ensemble(pop.ens.n, 3, encoders=pop.ens.encoders, gain=pop.ens.gains, bias=pop.ens.biases,
+    # Loihi: s(0) as a bias current, gain_i e_i3 s(0) / R_s (the input carries the rest)
+    s0 = float(np.asarray(mapping.system.signal(0.0), dtype=float).reshape(-1)[k]) / pop.scale[2] if loihi else 0.0
+    bias = pop.ens.biases + pop.ens.gains * pop.ens.encoders[:, 2] * s0
+    ens = nengo.Ensemble(pop.ens.n, 3, encoders=pop.ens.encoders, gain=pop.ens.gains, bias=bias,
                          neuron_type=nengo.LIF(tau_rc=sp.tau_rc, tau_ref=sp.tau_ref, **ens_kw), label=f"bm[{k}]")
     into_state = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])  # (mu, w) -> x, no sliced post
     if loihi:
         free = free_response(mapping, k)
         s_k = lambda t: float(np.asarray(mapping.system.signal(t), dtype=float).reshape(-1)[k]) / pop.scale[2]  # noqa: E731
-        chip_in = nengo.Node(ChipInput(lambda t: np.append(free(t), s_k(t)), loihi_tau(DECODE_TAU)), size_out=3,
+        chip_in = nengo.Node(ChipInput(lambda t: np.append(free(t), s_k(t) - s0), loihi_tau(DECODE_TAU)),
+                             size_out=3,
                              label=f"input[{k}]")
         nengo.Connection(chip_in, ens, synapse=None)
     else:

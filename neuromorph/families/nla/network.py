@@ -138,10 +138,23 @@ def init_weights(model, st: Structure) -> Weights:
         weights.W_IP = draw("W_IP", masks["W_IP"].shape, masks["W_IP"], mc.init)
         weights.W_PI = draw("W_PI", masks["W_PI"].shape, masks["W_PI"], mc.init)
         weights.B = draw("B", (st.n, st.n), st.mask_W.T, mc.top_down_init)
-        weights.B_IP = draw("B_IP", masks["B_IP"].shape, masks["B_IP"], mc.top_down_init)
+        if mc.nudging == "one_to_one":
+            weights.B_IP = one_to_one(masks["B_IP"])
+        else:
+            weights.B_IP = draw("B_IP", masks["B_IP"].shape, masks["B_IP"], mc.top_down_init)
     elif model.learning.feedback == "alignment":
         weights.B = draw("B", (st.n, st.n), st.mask_W.T, model.learning.feedback_init)
     return weights
+
+
+def one_to_one(mask: np.ndarray) -> np.ndarray:
+    """B_IP = I within each block of ``mask``: interneuron i of layer l is nudged by neuron i of
+    layer l+1 (blocks are square: the spec checks the counts)."""
+    out = np.zeros(mask.shape)
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    out[rows, cols] = 1.0
+    return out
 
 
 def microcircuit_masks(st: Structure) -> dict:
