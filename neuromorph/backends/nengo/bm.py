@@ -160,7 +160,7 @@ def mapping_for(model, backend: str):
         Substitution("neuron.initial_voltage", "initial voltages uniform in [0, 1)", "0",
                      "Loihi starts every compartment at v = 0"),
     ]
-    if tuple(icpt) != tuple(sp.intercepts):
+    if icpt != tuple(sp.intercepts):
         subs.append(Substitution("ensemble.intercepts", f"intercepts {sp.intercepts[0]:g} to {sp.intercepts[1]:g}",
                                  f"{icpt[0]:g} to {icpt[1]:g}",
                                  "a core's weights share one exponent set by the largest weight; capping "
@@ -204,18 +204,17 @@ def add_synapse(model, mapping, pop, k, s_node, past, built) -> None:
     nengo = import_nengo()
     sp, loihi = model.spiking, built.backend == "loihi"
     ens_kw = {"initial_state": {"voltage": nengo.dists.Choice([0.0])}} if loihi else {}
+    s_k = lambda t: float(np.asarray(mapping.system.signal(t), dtype=float).reshape(-1)[k]) / pop.scale[2]  # noqa: E731
     # Loihi: s(0) as a bias current, gain_i e_i3 s(0) / R_s (the input carries the rest)
-    s0 = float(np.asarray(mapping.system.signal(0.0), dtype=float).reshape(-1)[k]) / pop.scale[2] if loihi else 0.0
+    s0 = s_k(0.0) if loihi else 0.0
     bias = pop.ens.biases + pop.ens.gains * pop.ens.encoders[:, 2] * s0
     ens = nengo.Ensemble(pop.ens.n, 3, encoders=pop.ens.encoders, gain=pop.ens.gains, bias=bias,
                          neuron_type=nengo.LIF(tau_rc=sp.tau_rc, tau_ref=sp.tau_ref, **ens_kw), label=f"bm[{k}]")
     into_state = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])  # (mu, w) -> x, no sliced post
     if loihi:
         free = free_response(mapping, k)
-        s_k = lambda t: float(np.asarray(mapping.system.signal(t), dtype=float).reshape(-1)[k]) / pop.scale[2]  # noqa: E731
         chip_in = nengo.Node(ChipInput(lambda t: np.append(free(t), s_k(t) - s0), loihi_tau(DECODE_TAU)),
-                             size_out=3,
-                             label=f"input[{k}]")
+                             size_out=3, label=f"input[{k}]")
         nengo.Connection(chip_in, ens, synapse=None)
     else:
         nengo.Connection(s_node[k], ens, transform=[[0.0], [0.0], [1.0]], synapse=None)
