@@ -14,7 +14,6 @@ import os
 import time
 
 import brian2 as b2
-import numpy as np
 
 from neuromorph import spec
 from neuromorph.backends.brian2 import bm as b2bm

@@ -1,10 +1,11 @@
-"""The public Python API, mirroring the command line (for notebooks and scripts)."""
+"""The public Python API, mirroring the command line (for notebooks and scripts). The
+``neuromorph`` command is a thin layer over these functions."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from . import backends, spec
+from . import backends, families, spec
 from .errors import SpecError
 
 
@@ -18,8 +19,15 @@ def validate(path) -> list:
     return spec.validate_file(path)[1]
 
 
+def _model(model):
+    """(model, spec file) from a path or a loaded model."""
+    if isinstance(model, (str, Path)):
+        return spec.load(model), str(model)
+    return model, ""
+
+
 def simulate(model, backend: str = "rate", *, duration=None, dt=None, seed=None, presentation=None, out=None,
-             progress=None):
+             progress=None, codegen=None):
     """Simulate a model (a path or a loaded model) on a backend.
 
     Parameters
@@ -28,13 +36,15 @@ def simulate(model, backend: str = "rate", *, duration=None, dt=None, seed=None,
     backend : str
         A name from :func:`info` ``['backends']``.
     duration, dt : float, optional
-        Override the spec's ``time.duration`` / ``time.dt`` (seconds).
+        Override the spec's duration / step (seconds), where the family keeps them.
     seed : int, optional
         Override the spec's ``seed``.
     presentation : float, optional
-        Override ``task.presentation`` (s): how long each image is shown (digits models).
+        Override ``task.presentation`` (s): how long each image is shown (classification models).
     out : path, optional
         Also write ``result.npz``, ``summary.json`` and ``traces.png`` there.
+    codegen : str, optional
+        Brian2 code-generation target (numpy, cython, cpp_standalone).
 
     Returns
     -------
@@ -44,19 +54,16 @@ def simulate(model, backend: str = "rate", *, duration=None, dt=None, seed=None,
     from .run.simulate import simulate as run_simulate
     from .run.simulate import with_overrides, write_outputs
 
-    spec_file = ""
-    if isinstance(model, (str, Path)):
-        spec_file = str(model)
-        model = spec.load(model)
+    model, spec_file = _model(model)
     model = with_overrides(model, duration, dt, seed, file=spec_file, presentation=presentation)
-    run = run_simulate(model, backend, progress=progress, spec_file=spec_file)
+    run = run_simulate(model, backend, progress=progress, spec_file=spec_file, codegen=codegen)
     if out is not None:
         write_outputs(run, out)
     return run
 
 
-def train(model, backend: str = "rate", *, seed=None, out=None, progress=None):
-    """Learn an NLA model's weights from its seed with its task (see ``neuromorph train``).
+def train(model, backend: str = "rate", *, seed=None, out=None, progress=None, codegen=None):
+    """Learn a model's weights from its seed with its task (see ``neuromorph train``).
 
     Returns
     -------
@@ -67,15 +74,23 @@ def train(model, backend: str = "rate", *, seed=None, out=None, progress=None):
     from .run.train import train as run_train
     from .run.train import write_outputs
 
-    spec_file = ""
-    if isinstance(model, (str, Path)):
-        spec_file = str(model)
-        model = spec.load(model)
+    model, spec_file = _model(model)
     model = with_overrides(model, seed=seed, file=spec_file)
-    run = run_train(model, backend, progress=progress, spec_file=spec_file)
+    run = run_train(model, backend, progress=progress, spec_file=spec_file, codegen=codegen)
     if out is not None:
         write_outputs(run, out)
     return run
+
+
+def compile(model, target: str = "brian2", *, out=None, codegen=None):  # noqa: A001 - mirrors the command
+    """What a model becomes on ``target``: (compiled, text). With ``out``, also write a standalone
+    script (brian2 targets) and return the paths written as a third item."""
+    model, spec_file = _model(model)
+    engine = backends.get(target, codegen=codegen)
+    compiled = engine.compile(model, base_dir=str(Path(spec_file).parent) if spec_file else None)
+    text = engine.describe(compiled)
+    written = engine.write_script(compiled, out) if out is not None else []
+    return compiled, text, written
 
 
 def info() -> dict:
@@ -86,10 +101,10 @@ def info() -> dict:
     for name in backends.names():
         try:
             engine = backends.get(name)
-            found[name] = {"description": engine.description, "families": list(engine.families)}
+            found[name] = {"description": engine.description}
         except Exception as e:  # a broken plugin must not hide the others
-            found[name] = {"description": f"cannot be loaded: {e}", "families": []}
-    return {"families": list(spec.FAMILIES), "backends": found, "hardware_profiles": profile_names()}
+            found[name] = {"description": f"cannot be loaded: {e}"}
+    return {"families": families.names(), "backends": found, "hardware_profiles": profile_names()}
 
 
-__all__ = ["load", "validate", "simulate", "train", "info", "SpecError"]
+__all__ = ["load", "validate", "simulate", "train", "compile", "info", "SpecError"]

@@ -100,31 +100,24 @@ def validate(model):
 @click.option("--debug", is_flag=True, help="Show tracebacks of neuromorph errors.")
 def simulate(model, backend, duration, dt, seed, presentation, out, codegen, progress, debug):
     """Run MODEL on a backend; write OUT/result.npz, OUT/summary.json, OUT/traces.png."""
-    from . import backends
-    from .run.simulate import simulate as run_simulate
-    from .run.simulate import with_overrides, write_outputs
-    from .run.simulate import simulation_steps
+    from . import api, backends, families
+    from .run.simulate import simulation_steps, with_overrides
 
     ir = _load(model)
     with _reported(debug):
-        backends.get(backend)  # unknown names fail before anything runs
-        if codegen:
-            _set_codegen(backend, codegen)
-        ir = with_overrides(ir, duration, dt, seed, file=model, presentation=presentation)
-        show = sys.stderr.isatty() if progress is None else progress
-        total = simulation_steps(ir)
-        with _progress_bar(show, total, f"{ir.name} [{backend}]") as update:
-            run = run_simulate(ir, backend, progress=update, spec_file=model)
-        write_outputs(run, out)
+        backends.get(backend, codegen=codegen)  # unknown names and options fail before anything runs
+        steps = simulation_steps(with_overrides(ir, duration, dt, seed, file=model, presentation=presentation))
+        with _progress_bar(_show(progress), steps, f"{ir.name} [{backend}]") as update:
+            run = api.simulate(model, backend, duration=duration, dt=dt, seed=seed, presentation=presentation,
+                               out=out, progress=update, codegen=codegen)
     s = run.summary
     simulated = float(run.result.t[-1]) if len(run.result.t) else 0.0
     click.echo(f"{ir.name}: {backend} ran {simulated:g} s in {s['wall_s']:.2f} s wall -> {out}")
     for name, value in s["metrics"].items():
         if isinstance(value, float):
             click.echo(f"  {name} = {value:.4g}")
-    if ir.family == "bm":
-        for name, value in s["final"].items():
-            click.echo(f"  final {name} = {_short(value)}")
+    for line in families.of(ir).console_lines(s):
+        click.echo(f"  {line}")
 
 
 @main.command()
@@ -137,22 +130,14 @@ def simulate(model, backend, duration, dt, seed, presentation, out, codegen, pro
 def train(model, backend, seed, out, progress, debug):
     """Learn MODEL's weights from its seed; write OUT/weights.npz, OUT/learning_curve.png,
     OUT/summary.json. A spec's `weights:` can point to OUT/weights.npz afterwards."""
-    from . import backends
-    from .run.simulate import with_overrides
-    from .run.train import train as run_train
-    from .run.train import write_outputs
-    from .tasks import make_task
+    from . import api, backends, families
 
     ir = _load(model)
     with _reported(debug):
         backends.get(backend)
-        ir = with_overrides(ir, seed=seed, file=model)
-        if ir.family != "nla":
-            raise NeuromorphError(f"{model}: family {ir.family!r} has no learning to run; `train` is for NLA models")
-        show = sys.stderr.isatty() if progress is None else progress
-        with _progress_bar(show, make_task(ir).train_steps(), f"{ir.name} [train, {backend}]") as update:
-            run = run_train(ir, backend, progress=update, spec_file=model)
-        write_outputs(run, out)
+        total = families.of(ir).train_steps(ir) if families.of(ir).learns else 0
+        with _progress_bar(_show(progress), total, f"{ir.name} [train, {backend}]") as update:
+            run = api.train(model, backend, seed=seed, out=out, progress=update)
     metrics = run.summary["metrics"]
     click.echo(f"{ir.name}: trained on {backend} in {run.summary['wall_s']:.1f} s wall -> {out}")
     for key, value in metrics.items():
@@ -160,40 +145,29 @@ def train(model, backend, seed, out, progress, debug):
             click.echo(f"  {key} = {value:.4g}")
 
 
-def _set_codegen(backend: str, codegen: str) -> None:
-    """--codegen applies to the Brian2 backends (through their environment setting)."""
-    import os
-
-    if not backend.startswith("brian2"):
-        raise NeuromorphError(f"--codegen applies to the brian2 backends, not to {backend!r}")
-    from .backends.brian2.targets import check
-
-    os.environ["NEUROMORPH_BRIAN2_TARGET"] = check(codegen)
+def _show(progress) -> bool:
+    """Progress bars: as asked, else when stderr is a terminal."""
+    return sys.stderr.isatty() if progress is None else progress
 
 
 @main.command(name="compile")
 @click.argument("model", type=click.Path(dir_okay=False))
-@click.option("--target", "-t", default="brian2", show_default=True, help="Backend to compile for (brian2, brian2-spiking).")
+@click.option("--target", "-t", default="brian2", show_default=True,
+              help="Backend to compile for (brian2, brian2-spiking, nengo, loihi).")
 @click.option("--out", "-o", type=click.Path(dir_okay=False), help="Also write a standalone script here (.py).")
+@click.option("--codegen", help="Brian2 code-generation target: numpy (default), cython, cpp_standalone.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of neuromorph errors.")
-def compile_(model, target, out, debug):
+def compile_(model, target, out, codegen, debug):
     """Print what MODEL becomes on TARGET; with --out, write a standalone script that runs it
     (python script.py --out DIR writes DIR/result.npz, as `neuromorph simulate` does)."""
-    from pathlib import Path
+    from . import api
 
-    from . import backends
-
-    ir = _load(model)
+    _load(model)
     with _reported(debug):
-        engine = backends.get(target)
-        if not hasattr(engine, "compile"):
-            raise NeuromorphError(f"backend {target!r} has nothing to compile; compile targets: "
-                                  + ", ".join(n for n in backends.names() if hasattr(backends.get(n), "compile")))
-        program = engine.compile(ir, base_dir=str(Path(model).parent))
-        click.echo(engine.describe(program) if hasattr(engine, "describe") else program)
-        if out:
-            for path in engine.write_script(program, out):
-                click.echo(f"wrote {path}", err=True)
+        _, text, written = api.compile(model, target, out=out, codegen=codegen)
+        click.echo(text)
+        for path in written:
+            click.echo(f"wrote {path}", err=True)
 
 
 def _floats(text: str | None, option: str) -> list | None:
@@ -249,8 +223,7 @@ def compare(model, backends, presentation_times, seeds, profiles, out, progress,
         times = _floats(presentation_times, "--presentation-times")
         chips = _profiles(profiles)
         total = plan_steps(ir, names, times, seeds, chips)
-        show = sys.stderr.isatty() if progress is None else progress
-        with _progress_bar(show, total, f"compare {ir.name}") as update:
+        with _progress_bar(_show(progress), total, f"compare {ir.name}") as update:
             _, doc = compare_and_report(ir, names, times, seeds, out, spec_file=model, progress=update,
                                         profiles=chips)
     click.echo(text_table(doc))
@@ -276,8 +249,7 @@ def deploy(manifest, out, progress, debug):
         names = [m.target] + list(m.compare_with)
         times = list(m.run.presentation_times) if m.run.presentation_times else None
         total = plan_steps(dep.model, names, times, m.run.seeds, dep.profiles)
-        show = sys.stderr.isatty() if progress is None else progress
-        with _progress_bar(show, total, f"deploy {m.name}") as update:
+        with _progress_bar(_show(progress), total, f"deploy {m.name}") as update:
             dep, _, doc = run_deploy(manifest, out, progress=update)
     click.echo(f"{m.name}: {dep.model.name} on {m.target} ({doc['backends'][m.target]['hardware']['runs_on']})")
     if dep.fit is not None:
@@ -307,26 +279,16 @@ def check(model, profile, as_json, no_build, debug):
         sys.exit(1)
 
 
-def _short(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    if isinstance(value, list):
-        return "[" + ", ".join(f"{v:.4g}" for v in value[:6]) + (", ..." if len(value) > 6 else "") + "]"
-    if isinstance(value, dict):
-        return ", ".join(f"{k} {v:.4g}" for k, v in value.items())
-    return str(value)
-
-
 @main.command()
 def info():
     """List model families, backends and hardware profiles."""
     from .api import info as api_info
 
     found = api_info()
-    click.echo("families: " + ", ".join(found["families"]))
+    click.echo("families: " + ", ".join(found["families"]) + " (every backend runs every family)")
     click.echo("backends:")
     for name, b in found["backends"].items():
-        click.echo(f"  {name:16s} {b['description']}  (families: {', '.join(b['families'])})")
+        click.echo(f"  {name:16s} {b['description']}")
     profiles = found["hardware_profiles"]
     click.echo("hardware profiles: " + (", ".join(profiles) if profiles else "none found"))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from neuromorph import spec
-from neuromorph.backends.rate.nla import NLAEngine
+from neuromorph.families.nla.rate import NLAEngine
 
 
 def nla_model(layers=None, recurrent=None, task=None, **sections):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import neuromorph as nm
-from neuromorph.families import bm
+from neuromorph.families.bm import maths as bm
 
 # Fig 3 text: "(w_eq, mu_eq) = (-1.0, 0.1) for the solid curve and (-2.0, 0.0) for the dotted".
 PUBLISHED = {"kim_fig3_solid": (-1.0, 0.1), "kim_fig3_dotted": (-2.0, 0.0)}

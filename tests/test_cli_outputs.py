@@ -28,7 +28,7 @@ def test_simulate_writes_result_summary_and_plot(cli, models_dir, tmp_path):
     assert s["backend"] == "rate" and s["seed"] == 11 and s["spec"]["seed"] == 11
     assert s["final"]["mu"] == pytest.approx(final_mu.tolist())
     assert s["spec"]["params"]["mu_d"] == [5.0, 10.0, 0.0]
-    assert s["backend_info"]["seeds"]["noise.eta"] > 0 and s["wall_s"] > 0
+    assert s["backend_info"]["details"]["seeds"]["noise.eta"] > 0 and s["wall_s"] > 0
     for pkg in ("python", "numpy", "scipy", "neuromorph"):
         assert s["versions"][pkg]
     assert (out / "traces.png").read_bytes()[:8] == PNG_MAGIC

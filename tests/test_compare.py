@@ -61,7 +61,7 @@ def test_kim_fig5_metrics_equal_each_backends_own_simulate_run(kim5):
             assert m["rmse_vs_rate"][var] == pytest.approx(float(np.sqrt(np.mean((y - r) ** 2))), rel=1e-12)
             assert m["nrmse_vs_rate"][var] == pytest.approx(m["rmse_vs_rate"][var] / float(np.std(r)), rel=1e-12)
         assert m["nrmse_vs_rate"]["p_mu"] is None  # the momenta stay 0: no spread to normalize by
-        spikes = own.summary["backend_info"].get("spikes")
+        spikes = own.summary["backend_info"]["spikes"]
         assert m["spike_count"] == (sum(spikes.values()) if spikes else None)
     assert doc["backends"]["brian2"]["nrmse_vs_rate"]["mu"] < 1e-3
     assert doc["backends"]["loihi"]["hardware"]["runs_on"].startswith("Loihi emulator")
@@ -187,10 +187,12 @@ def test_deploy_manifest_errors_are_all_reported(cli, tmp_path):
 
 
 def test_shipped_manifests_are_valid():
+    from neuromorph.backends import names as backend_names
+    from neuromorph.hardware import profile_names
     from neuromorph.spec import manifest
 
     for path in sorted((REPO / "deploy").glob("*.yaml")):
-        m, model, problems = manifest.validate_file(path)
+        m, model, problems = manifest.validate_file(path, backend_names(), profile_names())
         assert m is not None and model is not None, [str(p) for p in problems]
     names = {p.stem for p in (REPO / "deploy").glob("*.yaml")}
     assert {"digits_on_loihi", "kim_on_loihi", "digits_on_brian2"} <= names

@@ -20,7 +20,7 @@ PROFILES = ["loihi1", "loihi2", "spinnaker2", "cpu"]
 def blocks_of(doc):
     est = sorted((b["neurons"], b["input_axons"], b["output_axons"], b["synapse_bits"]) for b in doc["blocks"])
     built = sorted((b["compartments"][0], b["in-axons"][0], b["out-axons"][0], b["synapses"][0])
-                   for b in doc["nengo_loihi"]["blocks"])
+                   for b in doc["simulator_build"]["blocks"])
     return est, built
 
 
@@ -28,7 +28,7 @@ def blocks_of(doc):
 def test_shipped_profiles_load_and_every_number_has_a_source(name):
     p = profile.load(name)
     found = profile.facts(p)
-    assert len(found) == 17
+    assert len(found) == 18
     for key, fact in found.items():
         assert fact.source.strip(), key
         assert (fact.value is None) == (fact.status in profile.NO_VALUE), key
@@ -48,15 +48,15 @@ def test_check_cores_agree_with_nengo_loihis_blocks(cli, spec):
     doc = json.loads(res.out)
     est, built = blocks_of(doc)
     assert est == built  # every core: neurons, input and output axons, synapse bits
-    assert doc["cores"] == doc["nengo_loihi"]["cores"] and doc["verdict"].startswith("fits")
+    assert doc["cores"] == doc["simulator_build"]["cores"] and doc["verdict"].startswith("fits")
 
 
 def test_check_nla_digits_text(cli):
     res = cli("check", MODELS / "nla_digits.yaml", "-p", "loihi1")
     assert res.code == 0
     assert "nla_digits on loihi1: fits: 1 core(s) on 1 chip(s)" in res.out
-    assert "cores: 1 (estimated from the model's structure); NengoLoihi's build: 1" in res.out
-    assert "[synapse_types] alpha synapses (tau = 15 ms) are not available (only lowpass)" in res.out
+    assert "cores: 1 (estimated from the model's structure); the loihi backend's own build: 1" in res.out
+    assert "[synapse_types] alpha synapse (tau = 15 ms) into on-chip neurons: not available (only lowpass)" in res.out
 
 
 def test_oversized_model_reports_every_violated_rule_and_exits_1(cli):
@@ -106,29 +106,29 @@ def test_block_quantization_rule():
 
 
 def test_loihi1_quantization_is_nengo_loihis_and_matches_its_build_report():
-    from neuromorph.backends.nengo import LoihiBackend
-    from neuromorph.backends.nengo.loihi import quantization
+    from neuromorph import backends
     from neuromorph.families import nla
 
     model = nm.load(MODELS / "nla_digits.yaml")
     st = nla.structure(model)
     weights = nla.model_weights(model, st, str(MODELS))
-    q = quantize.quantize(model, weights, profile.load("loihi1"))
+    q = quantize.quantized_weights(model, profile.load("loihi1"), str(MODELS))
     h = st.layers[0]
     assert not np.array_equal(q.W_in[h], weights.W_in[h]) and np.array_equal(q.W, weights.W)  # read-out stays float
     levels = np.unique(q.W_in[h])
     step = np.diff(levels).min()
     assert np.allclose(levels / step, np.round(levels / step), atol=1e-6) and len(levels) <= 255  # one shared step
-    built = LoihiBackend().compile(model, base_dir=str(MODELS))
-    reported = quantization(built.net, 0)["relative_rms_error"]
-    assert quantize.relative_error(model, weights, profile.load("loihi1")) == pytest.approx(reported, rel=1e-6)
+    loihi = backends.get("loihi")
+    graph = loihi.compile(model, base_dir=str(MODELS)).graph
+    reported = loihi.quantization(graph, 0)["relative_rms_error"]
+    assert quantize.relative_error(graph, profile.load("loihi1")) == pytest.approx(reported, rel=1e-6)
 
 
 def test_energy_estimate_from_counted_operations():
     run = nm.simulate(MODELS / "nla_digits.yaml", backend="nengo", duration=0.3)
     model = run.model
     est = energy.estimate(model, run.summary, profile.load("loihi1"))
-    spikes = run.summary["backend_info"]["engine"]["spikes"]
+    spikes = run.summary["backend_info"]["spikes"]
     n = 3 * 32  # 3 presentations in each of 32 lanes
     c = est["counts"]
     assert c["inferences"] == pytest.approx(n)

@@ -30,7 +30,7 @@ def test_simulate_nla_writes_outputs(cli, tmp_path, spec_file):
         assert z["t"][1] == pytest.approx(0.005)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["family"] == "nla" and summary["metrics"]["cost"] > 0
-    assert summary["backend_info"]["engine"]["steps"] == 500
+    assert summary["backend_info"]["steps"] == 500
 
 
 def test_train_writes_weights_curve_summary_and_is_deterministic(cli, tmp_path, spec_file):
@@ -79,7 +79,7 @@ def test_weights_for_another_network_are_refused(cli, tmp_path, spec_file):
 
 def test_train_refuses_bm_models(cli, tmp_path):
     res = cli("train", MODELS / "kim_fig3_solid.yaml", "--out", tmp_path / "o")
-    assert res.code == 2 and "train` is for NLA models" in res.err
+    assert res.code == 2 and "family 'bm' has no learning to run; `train` is for nla models" in res.err
 
 
 def test_digits_inference_with_short_duration(cli, tmp_path, spec_file):

@@ -22,11 +22,19 @@ def names() -> list[str]:
     return [ep.name for ep in entry_points(group=GROUP)]
 
 
-def get(name: str):
-    """An instance of the backend called ``name``."""
+def get(name: str, codegen: str | None = None):
+    """An instance of the backend called ``name``; ``codegen``: the Brian2 code-generation target
+    (numpy, cython, cpp_standalone) for the backends that generate code."""
+    import inspect
+
     eps = {ep.name: ep for ep in entry_points(group=GROUP)}
     if not eps:
         raise UnknownBackend("no backends are registered: install neuromorph (pip install -e .) first")
     if name not in eps:
         raise UnknownBackend(unknown_name("backend", name, list(eps)))
-    return eps[name].load()()
+    cls = eps[name].load()
+    if codegen is None:
+        return cls()
+    if "codegen" not in inspect.signature(cls).parameters:
+        raise UnknownBackend(f"--codegen applies to the backends that generate code, not to {name!r}")
+    return cls(codegen=codegen)

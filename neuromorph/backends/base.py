@@ -1,58 +1,132 @@
-"""What every backend returns, and the interface it implements."""
+"""The backend contract, declared in full: every backend implements these methods (nothing is
+discovered with ``hasattr``).
+
+- :class:`Backend`: ``check``, ``simulate``, ``engine`` (for tasks and training), ``compile``,
+  ``describe``, ``write_script``, ``versions``, ``hardware``.
+- :class:`SpikingBackend`: also ``traits`` (what the target can do) and ``run_graph`` (build
+  any network graph through a table of builders, one per primitive, and run it). ``simulate``,
+  ``engine`` and ``compile`` are generic: the model's family lowers it, the graph is legalized
+  for the traits, the backend builds it.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
 
-import numpy as np
-
+from .. import families
 from ..errors import NeuromorphError
+from ..families.base import UnsupportedModel
+from ..records import Result, RunRecord
+
+__all__ = ["Backend", "SpikingBackend", "Compiled", "UnsupportedModel", "BackendError"]
+
+
+class BackendError(NeuromorphError):
+    """A backend cannot do what was asked (a clear sentence saying what would work)."""
 
 
 @dataclass
-class Result:
-    """Recorded traces of one run.
+class Compiled:
+    """What ``neuromorph compile`` produced: the backend's own form (a Brian2 program, a Nengo
+    network), the network graph it came from (spiking backends), and the model."""
 
-    Attributes
-    ----------
-    t : ndarray, shape (T,)
-        Recording times (s).
-    traces : dict of str -> ndarray
-        One array per recorded variable, shape (T,) for one synapse/neuron, (T, N) otherwise.
-    info : dict
-        Backend facts for the summary: integrator, steps, target, substitutions, ...
-    metrics : dict
-        Task metrics the run measured (e.g. accuracy), if any.
-    """
-
-    t: np.ndarray
-    traces: dict
-    info: dict = field(default_factory=dict)
-    metrics: dict = field(default_factory=dict)
+    model: object
+    program: object
+    graph: object = None
 
 
-class UnsupportedModel(NeuromorphError):
-    """The backend cannot run this family of models."""
-
-
-class Backend:
-    """Base class: a named simulator for some model families."""
+class Backend(ABC):
+    """A named simulator for models of any registered family."""
 
     name = ""
     description = ""
-    families: tuple = ()
 
     def versions(self) -> dict:
         """Versions of the simulator packages this backend uses."""
         return {}
 
+    def hardware(self) -> dict:
+        """Where a run happens: ``runs_on`` (a sentence) and ``target``."""
+        return {"runs_on": f"CPU ({self.name})", "target": self.name}
+
     def check(self, model) -> None:
         """Raise :class:`UnsupportedModel` if this backend cannot run ``model``."""
-        if model.family not in self.families:
-            raise UnsupportedModel(
-                f"backend {self.name!r} does not run family {model.family!r}; "
-                f"it runs: {', '.join(self.families)}"
-            )
+        families.of(model)
 
-    def simulate(self, model, progress=None, base_dir=None) -> Result:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abstractmethod
+    def simulate(self, model, progress=None, base_dir=None) -> Result:
+        """Run ``model`` (its task's evaluation, or its trajectory)."""
+
+    @abstractmethod
+    def engine(self, model, weights=None, base_dir=None):
+        """A task engine (``run_protocol`` ...) with ``weights``, for training."""
+
+    @abstractmethod
+    def compile(self, model, base_dir=None) -> Compiled:
+        """What the model becomes on this backend."""
+
+    @abstractmethod
+    def describe(self, compiled: Compiled) -> str:
+        """The compile summary a person reads."""
+
+    def write_script(self, compiled: Compiled, path) -> list:
+        """Write a standalone script; returns the paths written."""
+        raise BackendError(f"standalone scripts are written for the brian2 targets only, not {self.name!r}")
+
+    def finish(self, result: Result) -> Result:
+        """Stamp a family's result with this backend's name and hardware."""
+        result.info.backend = self.name
+        result.info.hardware = self.hardware()
+        return result
+
+
+class SpikingBackend(Backend):
+    """A simulator of spiking network graphs."""
+
+    @abstractmethod
+    def traits(self):
+        """What the target can do (:class:`~neuromorph.graph.Traits`)."""
+
+    @abstractmethod
+    def run_graph(self, graph, inputs=None, input_dt=None, duration: float = 0.0, sample_dt=None, seed: int = 0,
+                  progress=None) -> RunRecord:
+        """Build ``graph`` (already legalized for :meth:`traits`) and run it for ``duration`` s.
+
+        ``inputs``: Input node name -> array (steps, copies, size) or (steps, size), held for
+        ``input_dt`` s per row. Probes are sampled every ``sample_dt`` s (default: the graph's dt).
+        """
+
+    @abstractmethod
+    def build_description(self, graph) -> str:
+        """How this backend builds ``graph`` (its own objects), for ``compile``."""
+
+    def resources(self, graph) -> dict | None:
+        """What the target's own build of one copy of ``graph`` uses (cores, axons), if it reports it."""
+        return None
+
+    def realized_weights(self, graph) -> dict | None:
+        """{edge index: realized (n_post, n_pre) weights} of the target's weight format, if it has one."""
+        return None
+
+    def simulate(self, model, progress=None, base_dir=None) -> Result:
+        self.check(model)
+        return self.finish(families.of(model).spiking_simulate(model, self, progress=progress, base_dir=base_dir))
+
+    def engine(self, model, weights=None, base_dir=None):
+        self.check(model)
+        return families.of(model).spiking_engine(model, weights, self, base_dir=base_dir)
+
+    def compile(self, model, base_dir=None) -> Compiled:
+        from ..graph import legalize
+
+        self.check(model)
+        family = families.of(model)
+        graph = legalize(family.lower(model, family.weights(model, base_dir), self.traits()), self.traits())
+        return Compiled(model=model, program=None, graph=graph)
+
+    def describe(self, compiled: Compiled) -> str:
+        from ..graph import describe
+
+        head = f"# {self.name}: runs on {self.hardware()['runs_on']}"
+        return "\n".join([head, describe(compiled.graph), self.build_description(compiled.graph)])

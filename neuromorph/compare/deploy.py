@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import spec
+from .. import families, spec
 from ..errors import SpecError
 from ..spec import manifest as mf
 
@@ -31,7 +31,10 @@ class Deployment:
 
 def load(manifest_file) -> Deployment:
     """The validated manifest and its model with the run settings applied (raises SpecError)."""
-    manifest, model, problems = mf.validate_file(manifest_file)
+    from .. import backends
+    from ..hardware import profile_names
+
+    manifest, model, problems = mf.validate_file(manifest_file, backends.names(), profile_names())
     if manifest is None:
         raise SpecError(problems)
     model_file = str(mf.model_path(manifest, manifest_file))
@@ -47,7 +50,7 @@ def apply_settings(model, run, file: str):
         if value is not None:
             data.setdefault("spiking", {})[key] = value
     if run.duration is not None:
-        section, name = spec.family_module(model.family).OVERRIDES["duration"]
+        section, name = families.of(model).override_paths(model)["duration"]
         data[section][name] = run.duration
     new, problems = spec.validate_data(data, file=file)
     if new is None:

@@ -43,40 +43,33 @@ def trajectory(rate, run) -> dict:
 def spikes(summary: dict) -> dict:
     """Spike count, neurons and mean rate of a run (None for rate backends)."""
     info = summary["backend_info"]
-    source = info.get("engine", info)
-    counts, neurons = source.get("spikes"), source.get("neurons")
+    counts, neurons = info["spikes"], info["neurons"]
     if not counts:
         return {"spike_count": None, "neurons": None, "mean_rate_hz": None}
     total_spikes, total_neurons = int(sum(counts.values())), int(sum(neurons.values()))
-    seconds = source.get("simulated_s") or info.get("simulated_s")
+    seconds = info["simulated_s"]
     rate = total_spikes / (total_neurons * seconds) if seconds else None
     return {"spike_count": total_spikes, "neurons": total_neurons, "mean_rate_hz": rate}
 
 
 def substitutions(summary: dict) -> list:
-    info = summary["backend_info"]
-    return list(info.get("substitutions") or info.get("engine", {}).get("substitutions") or [])
+    return list(summary["backend_info"]["substitutions"])
 
 
 def hardware(summary: dict) -> dict:
     info = summary["backend_info"]
-    engine = info.get("engine", {})
-    out = dict(info.get("hardware") or {"runs_on": "CPU (" + summary["backend"] + ")"})
-    res = info.get("resources") or engine.get("resources")
-    if res:
-        out.update(cores=res["cores"], chips=res["chips"])
-    quant = info.get("quantization") or engine.get("quantization")
+    out = dict(info["hardware"] or {"runs_on": "CPU (" + summary["backend"] + ")"})
+    if info["resources"]:
+        out.update(cores=info["resources"]["cores"], chips=info["resources"]["chips"])
+    quant = info["quantization"]
     if quant and "relative_rms_error" in quant:
         out["weight_relative_rms_error"] = quant["relative_rms_error"]
     return out
 
 
 def steps_per_s(summary: dict, run) -> float | None:
-    info = summary["backend_info"]
-    engine = info.get("engine")
-    steps = engine["steps"] if engine else len(run.result.t) - 1
     wall = summary["wall_s"]
-    return steps / wall if wall > 0 else None
+    return summary["backend_info"]["steps"] / wall if wall > 0 else None
 
 
 def one_run(comparison, name: str, k: int) -> dict:

@@ -8,12 +8,17 @@ import numpy as np
 
 from ..run.plots import _pyplot
 
-COLORS = {"rate": "black", "brian2": "tab:blue", "brian2-spiking": "tab:orange", "nengo": "tab:green",
-          "loihi": "tab:red"}
+#: Colours in the order backends appear in a comparison (the reference, first, is black).
+PALETTE = ("black", "tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink",
+           "tab:olive", "tab:cyan", "tab:gray")
+_order: dict = {}
 
 
 def _color(name: str) -> str:
-    return COLORS.get(name, "tab:gray")
+    """A stable colour per backend name, in the order names are first drawn."""
+    if name not in _order:
+        _order[name] = len(_order)
+    return PALETTE[_order[name] % len(PALETTE)]
 
 
 def _save(fig, path) -> bool:
@@ -89,9 +94,8 @@ def _spiking(comparison) -> list:
     out = []
     for name in comparison.backends:
         info = _first(comparison, name).result.info
-        source = info.get("engine", info)
-        if source.get("raster"):
-            out.append((name, source))
+        if info.raster:
+            out.append((name, info))
     return out
 
 
@@ -102,8 +106,8 @@ def rasters(comparison, path) -> bool:
         return False
     plt = _pyplot()
     fig, axes = plt.subplots(len(found), 1, figsize=(8, 1.9 * len(found)), squeeze=False, sharex=True)
-    for ax, (name, source) in zip(axes[:, 0], found):
-        r = source["raster"]
+    for ax, (name, info) in zip(axes[:, 0], found):
+        r = info.raster
         ax.scatter(r["t"], r["i"], s=2, marker="|", color=_color(name))
         ax.set_ylabel(f"{name}\n{r['group']} neuron", fontsize=8)
         ax.set_ylim(-1, r["neurons"])
@@ -113,13 +117,13 @@ def rasters(comparison, path) -> bool:
 
 def rate_histograms(comparison, path) -> bool:
     """Histograms of per-neuron firing rates of each spiking backend."""
-    found = [(n, s) for n, s in _spiking(comparison) if s.get("rates_hz")]
+    found = [(n, info) for n, info in _spiking(comparison) if info.rates_hz]
     if not found:
         return False
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(found), figsize=(3.6 * len(found), 3), squeeze=False)
-    for ax, (name, source) in zip(axes[0], found):
-        h = source["rates_hz"]
+    for ax, (name, info) in zip(axes[0], found):
+        h = info.rates_hz
         edges = np.asarray(h["edges"])
         ax.bar(edges[:-1], h["histogram"], width=np.diff(edges), align="edge", color=_color(name))
         ax.set_title(f"{name}: mean {h['mean']:.1f} Hz", fontsize=9)
@@ -149,24 +153,23 @@ def confusions(comparison, path) -> bool:
 
 
 def quantization(comparison, path) -> bool:
-    """Loihi: histogram of the float weights against the weights the chip realizes."""
-    if "loihi" not in comparison.backends:
-        return False
-    info = _first(comparison, "loihi").result.info
-    q = info.get("quantization") or info.get("engine", {}).get("quantization")
-    if not q or "histogram" not in q:
+    """Float weights against the weights a chip realizes, for each backend whose runs measured it."""
+    found = [(name, _first(comparison, name).result.info.quantization) for name in comparison.backends]
+    found = [(name, q) for name, q in found if q and "histogram" in q]
+    if not found:
         return False
     plt = _pyplot()
-    h = q["histogram"]
-    edges = np.asarray(h["edges"])
-    fig, ax = plt.subplots(figsize=(6, 3.4))
-    ax.stairs(h["float"], edges, label="float (trained)", color="black")
-    ax.stairs(h["realized"], edges, label="realized on chip (8 bit)", color="tab:red")
-    ax.set_yscale("log")
-    ax.set_xlabel("weight")
-    ax.set_ylabel("count")
-    ax.set_title(f"weight quantization: relative rms error {q['relative_rms_error']:.2%}", fontsize=9)
-    ax.legend(fontsize=8)
+    fig, axes = plt.subplots(1, len(found), figsize=(6 * len(found), 3.4), squeeze=False)
+    for ax, (name, q) in zip(axes[0], found):
+        h = q["histogram"]
+        edges = np.asarray(h["edges"])
+        ax.stairs(h["float"], edges, label="float (trained)", color="black")
+        ax.stairs(h["realized"], edges, label=f"realized ({q.get('bits', '?')} bit)", color=_color(name))
+        ax.set_yscale("log")
+        ax.set_xlabel("weight")
+        ax.set_ylabel("count")
+        ax.set_title(f"{name}: relative rms error {q['relative_rms_error']:.2%}", fontsize=9)
+        ax.legend(fontsize=8)
     return _save(fig, path)
 
 
@@ -191,6 +194,6 @@ FIGURES = [
     ("confusion.png", "Confusion matrices", confusions, "comparison"),
     ("rasters.png", "Spike rasters", rasters, "comparison"),
     ("rates.png", "Firing-rate histograms", rate_histograms, "comparison"),
-    ("quantization.png", "Loihi weight quantization", quantization, "comparison"),
+    ("quantization.png", "Weight quantization on chip", quantization, "comparison"),
     ("wall.png", "Run time per backend", wall_times, "metrics"),
 ]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jinja2
 
-from ..run.files import staged_dir, write_bytes_atomic, write_text_atomic
+from ..files import staged_dir, write_bytes_atomic, write_text_atomic
 from ..run.simulate import json_default
 from . import metrics as M
 from .plots import FIGURES

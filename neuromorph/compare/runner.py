@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import backends, spec
+from .. import backends, families, spec
 from ..errors import NeuromorphError
 from ..run.provenance import data_hash
 from ..run.simulate import simulate, with_overrides
@@ -44,7 +44,7 @@ class Comparison:
 
 
 def is_classification(model) -> bool:
-    return model.family == "nla" and model.task.kind == "digits"
+    return families.of(model).classification(model)
 
 
 def cache_dir() -> Path:
@@ -54,12 +54,8 @@ def cache_dir() -> Path:
 def ensure_weights(model, spec_file: str, progress=None):
     """The model with trained weights: its own file if present, else the rate model trained here
     once and cached by the spec's hash. Returns (model, note or None)."""
-    if model.family != "nla":
-        return model, None
-    from ..families.nla import weights_path
-
     base = str(Path(spec_file).parent) if spec_file else None
-    if model.weights is not None and weights_path(model, base).exists():
+    if not families.of(model).needs_training(model, base):
         return model, None
     data = spec.to_data(model)
     data.pop("weights", None)
@@ -92,27 +88,25 @@ def check_backends(names: list, model) -> list:
 
 def quantized_model(model, profile_name: str, spec_file: str):
     """The model with its weights quantized as ``profile_name``'s chip stores them (cached)."""
-    from ..families import nla
-    from ..families.nla.network import weights_bytes
+    from ..files import write_bytes_atomic
     from ..hardware import profile as hw_profile
-    from ..hardware.quantize import quantize
-    from ..run.files import write_bytes_atomic
+    from ..hardware.quantize import quantized_weights
 
     prof = hw_profile.load(profile_name)
     base = str(Path(spec_file).parent) if spec_file else None
-    st = nla.structure(model)
-    weights = quantize(model, nla.model_weights(model, st, base), prof)
+    weights = quantized_weights(model, prof, base)
     data = spec.to_data(model)
     path = cache_dir() / f"{model.name}-{data_hash(data)[:16]}-q-{prof.name}.npz"
-    write_bytes_atomic(path, weights_bytes(weights, st, {"quantized_for": prof.name}))
+    write_bytes_atomic(path, families.of(model).weights_bytes(model, weights, {"quantized_for": prof.name}))
     return dataclasses.replace(model, weights=str(path.resolve()))
 
 
 def entries(model, names: list, profiles, spec_file: str) -> list:
     """(name in the report, backend, model) of every run: the backends, plus the rate model with
-    quantized weights for each profile (NLA models)."""
+    quantized weights for each profile (models with trained weights)."""
+    learns = families.of(model).learns
     quantized = [(f"rate-quantized:{p}", "rate", quantized_model(model, p, spec_file))
-                 for p in (profiles or [])] if model.family == "nla" else []
+                 for p in (profiles or [])] if learns else []
     return [(names[0], names[0], model)] + quantized + [(n, n, model) for n in names[1:]]
 
 
@@ -154,5 +148,5 @@ def plan_steps(model, backend_names: list, presentations, seeds: int, profiles=N
     for p in presentations or [None]:
         m = model if p is None else with_overrides(model, presentation=p)
         total += simulation_steps(m)
-    extra = len(profiles or []) if model.family == "nla" else 0
+    extra = len(profiles or []) if families.of(model).learns else 0
     return total * (len(names) + extra) * seeds

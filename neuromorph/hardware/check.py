@@ -1,5 +1,6 @@
 """``neuromorph check MODEL --profile NAME``: every hardware rule, the cores and chips needed,
-what would have to change; for Loihi 1 also what NengoLoihi's own build reports."""
+what would have to change; for a profile with a simulator backend (Loihi 1: NengoLoihi) also what
+that backend's own build reports."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ class CheckReport:
     findings: list
     cores: int
     chips: int | None
-    nengo_loihi: dict | None = None
+    simulator_build: dict | None = None
     caveats: list = field(default_factory=list)
+    simulator: str | None = None
 
     @property
     def errors(self) -> list:
@@ -33,64 +35,63 @@ class CheckReport:
     def as_dict(self) -> dict:
         return {"model": self.model, "profile": self.profile, "verdict": self.verdict, "cores": self.cores,
                 "chips": self.chips, "findings": [f.as_dict() for f in self.findings],
-                "blocks": [b.as_dict() for b in self.blocks], "nengo_loihi": self.nengo_loihi,
-                "caveats": self.caveats}
+                "blocks": [b.as_dict() for b in self.blocks], "simulator": self.simulator,
+                "simulator_build": self.simulator_build, "caveats": self.caveats}
 
 
-def model_weights(model, base_dir):
-    if model.family != "nla" or model.weights is None:
+def trained_weights(model, base_dir):
+    """The model's trained weights, if it names a file that loads (else None)."""
+    from .. import families
+    from ..errors import NeuromorphError
+
+    family = families.of(model)
+    if family.needs_training(model, base_dir):
         return None
-    from ..families import nla
-
     try:
-        return nla.model_weights(model, nla.structure(model), base_dir)
-    except nla.WeightsFileError:
+        return family.weights(model, base_dir)
+    except NeuromorphError:
         return None
 
 
-def nengo_loihi_cores(model, base_dir) -> dict | None:
-    """Cores from NengoLoihi's own build of the compiled network (Loihi 1 only)."""
-    from ..backends.nengo import LoihiBackend
-    from ..backends.nengo.common import quiet, simulator
-    from ..backends.nengo.loihi import resources
+def simulator_build(model, profile, base_dir) -> dict | None:
+    """What the profile's simulator backend's own build of the network uses (cores), or
+    {'error': ...} when that build fails."""
+    from .. import backends
 
-    from ..backends.nengo.common import import_nengo
-
-    backend = LoihiBackend()
-    built = backend.compile(model, base_dir=base_dir)
-    try:
-        with quiet(), simulator(built.net, "loihi", 0, "sim", getattr(built, "decode_tau", None)) as sim:
-            return resources(sim)
-    except import_nengo().exceptions.BuildError as e:
-        return {"error": str(e)}
+    backend = backends.get(profile.simulator)
+    return backend.resources(backend.compile(model, base_dir=base_dir).graph)
 
 
 def run(model, profile_name: str, base_dir=None, build: bool = True) -> CheckReport:
-    """Check ``model`` against the profile; with ``build``, and for a profile named loihi1, also
-    build the network with NengoLoihi and report its cores."""
+    """Check ``model`` against the profile; with ``build``, and for a profile that names a
+    simulator backend, also build the network with it and report its cores."""
+    from .target import graphs
+
     profile = load(profile_name)
-    blocks = estimate.blocks(model, profile)
-    ctx = rules.Context(model, profile, blocks, model_weights(model, base_dir))
+    lowered, legal = graphs(model, profile, base_dir)
+    blocks = estimate.blocks(legal, profile)
+    ctx = rules.Context(model, profile, blocks, lowered, legal, trained_weights(model, base_dir))
     findings = rules.run_all(ctx)
     per_chip = profile.chip.cores.value
     chips = -(-len(blocks) // per_chip) if per_chip else None
     built = None
     too_big = any(f.rule in ("input_axons_per_core", "output_axons_per_core") for f in findings
                   if f.severity == "error")
-    if build and profile.name == "loihi1" and not too_big:
-        built = nengo_loihi_cores(model, base_dir)
+    if build and profile.simulator and not too_big:
+        built = simulator_build(model, profile, base_dir)
     if built and "error" in built:
-        findings.append(rules.Finding("nengo_loihi_build", "error", f"NengoLoihi's build fails: {built['error']}",
-                                      "NengoLoihi splits this network differently from the estimate above; "
-                                      "reduce the layer's fan-in or size"))
-    return CheckReport(model.name, profile.name, blocks, findings, len(blocks), chips, built, list(profile.caveats))
+        findings.append(rules.Finding("simulator_build", "error", f"the {profile.simulator} backend's build fails: "
+                                      f"{built['error']}", "it splits this network differently from the estimate "
+                                      "above; reduce the layer's fan-in or size"))
+    return CheckReport(model.name, profile.name, blocks, findings, len(blocks), chips, built, list(profile.caveats),
+                       profile.simulator)
 
 
 def text(report: CheckReport) -> str:
     out = [f"{report.model} on {report.profile}: {report.verdict}"]
-    built = report.nengo_loihi or {}
+    built = report.simulator_build or {}
     out.append(f"cores: {report.cores} (estimated from the model's structure)"
-               + (f"; NengoLoihi's build: {built['cores']}" if "cores" in built else ""))
+               + (f"; the {report.simulator} backend's own build: {built['cores']}" if "cores" in built else ""))
     for b in report.blocks:
         out.append(f"  {b.population}[{b.index}]: {b.neurons} neurons, {b.input_axons} input axons, "
                    f"{b.output_axons} output axons, {b.synapse_bits} synapse bits")

@@ -1,65 +1,82 @@
-r"""Energy and latency per inference from the operations an actual spiking run counted.
+r"""Energy and latency per inference from the operations an actual spiking run counted, on the
+model's network graph legalized for the profile's chip.
 
-For a layered NLA network run on the ``nengo``/``loihi`` (or ``brian2-spiking``) backend:
-
-    synaptic ops   S = sum over on-chip layers l of (spikes into l) x (fan-out onto l)
-                     = input spikes x n_h1 + sum_l spikes(h_l) x n_(h_l+1),
-    neuron updates U = (on-chip neurons) x (steps per inference),
-    spikes         P = spikes of on-chip neurons + input spikes delivered to the chip,
+    synaptic ops   S = sum over edges into on-chip neurons of (spikes of the source) x (fan-out),
+                     fan-out = the target population's size for a dense projection, or the
+                     decode neurons (``decode_neurons_per_dimension`` x d) a decoded edge passes;
+    neuron updates U = (on-chip neurons) x (steps),
+    spikes         P = spikes of on-chip neurons + spikes delivered to the chip from off-chip sources,
     E = S e_syn + U e_neuron + P e_spike,
 
-each divided by the number of inferences (images x lanes). For BM (no inferences), the same
-counts per second of simulated time (ensemble spikes x decode neurons; the decode neurons' own
-activity is left out). Latency per inference: steps x the chip's time step, when
-the profile knows it. Every number keeps its source and status from the profile.
+per inference (images x lanes, for classification models) or per simulated second. Latency per
+inference: steps x the chip's time step, when the profile knows it. Every number keeps its source
+and status from the profile.
 """
 
 from __future__ import annotations
+
+from ..graph import IF, LIF, Decoded
 
 #: The step (s) operations are counted on: NengoLoihi's 1 ms, also for backends that simulate
 #: with a finer step (their spikes are the same events).
 STEP = 0.001
 
 
-def counts(model, summary: dict) -> dict | None:
-    """Operation counts per inference (NLA) or per simulated second (BM) from a run's summary."""
-    info = summary["backend_info"]
-    source = info.get("engine", info)
-    spikes = source.get("spikes")
-    if not spikes:
+def counts(model, info: dict, graph, profile) -> dict | None:
+    """Operation counts per inference or per simulated second of a run (``info``: its
+    ``backend_info``) on one copy of ``graph``."""
+    from .. import families
+
+    spikes = info.get("spikes")
+    seconds = info.get("simulated_s")
+    if not spikes or not seconds:
         return None
-    seconds = source.get("simulated_s") or info.get("simulated_s")
-    if model.family == "nla":
-        from ..families import nla
+    on_chip = {k: n for k, n in graph.nodes.items() if isinstance(n, (LIF, IF))}
+    per_dim = profile.decode_neurons_per_dimension.value
+    syn = delivered = 0.0
+    decoded = False
+    for edge in graph.edges:
+        source = graph.nodes[edge.source]
+        if edge.target not in on_chip or not source.spiking:
+            continue
+        n = spikes.get(edge.source, 0)
+        if isinstance(edge, Decoded) and per_dim:
+            syn += n * per_dim * edge.out_dimensions()
+            decoded = True
+        else:
+            syn += n * on_chip[edge.target].size
+        if edge.source not in on_chip:
+            delivered += n
+    fired = sum(spikes.get(k, 0) for k in on_chip)
+    neurons = sum(n.size for n in on_chip.values())
+    presentation = families.of(model).presentation(model)
+    if presentation:
+        first = next(iter(on_chip), None)
+        copies = info["neurons"].get(first, 0) / on_chip[first].size if first else 1
+        inferences = seconds / presentation * copies  # padded test slots included
+        return {"per": "inference", "inferences": inferences, "steps": presentation / STEP,
+                "synaptic_ops": syn / inferences, "neuron_updates": neurons * presentation / STEP,
+                "spikes": (fired + delivered) / inferences}
+    out = {"per": "simulated second", "inferences": seconds, "steps": 1 / STEP, "synaptic_ops": syn / seconds,
+           "neuron_updates": neurons / STEP, "spikes": (fired + delivered) / seconds}
+    if decoded:
+        out["note"] = "the decode neurons' own spikes and updates are not counted"
+    return out
 
-        st = nla.structure(model)
-        sizes = [layer.stop - layer.start for layer in st.layers[:-1]]
-        lanes = model.learning.lanes
-        per_image = model.task.presentation
-        n = seconds / per_image * lanes  # inferences (padded test slots included)
-        inputs = spikes.get("input", spikes.get("inp", 0))  # Brian2 calls the input group "inp"
-        syn = inputs * sizes[0] + sum(spikes.get(f"h{k + 1}", 0) * sizes[k + 1]
-                                                       for k in range(len(sizes) - 1))
-        hidden_spikes = sum(spikes.get(f"h{k + 1}", 0) for k in range(len(sizes)))
-        return {"per": "inference", "inferences": n, "steps": per_image / STEP,
-                "synaptic_ops": syn / n, "neuron_updates": sum(sizes) * per_image / STEP,
-                "spikes": (hidden_spikes + inputs) / n}
-    from .estimate import DECODE_PAIRS
 
-    neurons = sum((source.get("neurons") or {}).values())
-    total = sum(spikes.values())
-    decode = 2 * DECODE_PAIRS * 3  # every ensemble spike reaches all decode neurons of its synapse
-    return {"per": "simulated second", "inferences": seconds, "steps": 1 / STEP,
-            "synaptic_ops": total * decode / seconds, "neuron_updates": neurons / STEP, "spikes": total / seconds,
-            "note": "the decode neurons' own spikes and updates are not counted"}
-
-
-def estimate(model, summary: dict, profile) -> dict:
+def estimate(model, summary: dict, profile, base_dir=None) -> dict:
     """Energy (J) and latency (s) per inference on ``profile`` with the facts' sources."""
-    c = counts(model, summary)
+    from pathlib import Path
+
+    from .target import graphs
+
+    if base_dir is None and summary.get("spec_file"):
+        base_dir = str(Path(summary["spec_file"]).parent)
     e = profile.energy
     facts = {"synaptic_op_pj": e.synaptic_op_pj, "neuron_update_pj": e.neuron_update_pj, "spike_pj": e.spike_pj}
     sources = {k: {"value": f.value, "source": f.source, "status": f.status, "note": f.note} for k, f in facts.items()}
+    info = summary["backend_info"]
+    c = counts(model, info, graphs(model, profile, base_dir)[1], profile) if info.get("spikes") else None
     out = {"profile": profile.name, "counts": c, "sources": sources, "caveats": list(profile.caveats)}
     if c is None:
         out.update(energy_j=None, why="the run counted no spikes (not a spiking backend)")

@@ -1,26 +1,27 @@
-r"""What a model needs on a neuromorphic chip, from its structure alone (no simulator).
+r"""What a network graph needs on a neuromorphic chip (no simulator): the blocks (cores) of its
+on-chip populations, as NengoLoihi maps them.
 
-Populations that run on chip, as the spiking compilers map them (docs/nengo.md):
+On-chip populations are the graph's neuron nodes (one copy). Their input axons, per core:
 
-- layered NLA: one LIF population per hidden layer; inputs spike off chip and arrive on axons;
-  the output voltages are read out on the host;
-- BM: per synapse, one ensemble of 3 x ``spiking.neurons`` LIF neurons and NengoLoihi's
-  decode-neuron block (10 on/off pairs per decoded dimension) for the recurrent connection.
+- a dense projection from n_pre spiking neurons (on or off chip): n_pre axons;
+- values from the host into an ensemble's d dimensions: 2 d population axons (on/off input neurons);
+- a decoded edge between on-chip ensembles (d dimensions into the target's represented space)
+  becomes, on a chip with decode neurons, a population of ``decode_neurons_per_dimension`` x d
+  neurons fed densely by the source and sending 2 d population axons to the target.
 
-A population of n neurons is split into the fewest blocks (cores) of at most ``core.neurons``
-neurons whose synapse memory fits, sizes ceil(n / k) first (as NengoLoihi splits). Synapse
-memory of a block of m neurons with dense input from n_pre axons: ``nengo_loihi_dense``:
-n_pre x sum over chunks of 64 targets of ceil((8 c + 10) / 64) x 64 bits (c: targets in the
-chunk); ``weight_bits``: n_pre x m x weight bits. A neuron needs one output axon per target block
-(decode neurons share on/off population axons). The BM axon counts follow NengoLoihi's builds.
+A population of n neurons is split into the fewest blocks of at most ``core.neurons`` neurons whose
+synapse memory fits, sizes ceil(n / k) first (as NengoLoihi splits). Synapse memory of a block of
+m neurons with dense input from n_pre axons: ``nengo_loihi_dense``: n_pre x sum over chunks of 64
+targets of ceil((8 c + 10) / 64) x 64 bits (c: targets in the chunk); ``weight_bits``:
+n_pre x m x weight bits. A neuron needs one output axon per target block (decode neurons share
+on/off population axons).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-#: NengoLoihi's decode neurons (Preset10): on/off pairs per decoded dimension.
-DECODE_PAIRS = 10
+from ..graph import IF, LIF, Connection, Decoded
 
 
 @dataclass
@@ -29,7 +30,7 @@ class Population:
 
     name: str
     neurons: int
-    fan_in: int
+    fan_in: int = 0
     targets: list = field(default_factory=list)  # names of on-chip populations it projects to
     extra_in_axons: int = 0  # axons of shared (population) inputs besides the dense fan-in
     axons_per_target: int | None = None  # output axons per target core, if not one per neuron
@@ -49,32 +50,34 @@ class Block:
                 "input_axons": self.input_axons, "output_axons": self.output_axons, "synapse_bits": self.synapse_bits}
 
 
-def populations(model) -> list:
-    """The model's on-chip populations."""
-    if model.family == "bm":
-        from ..families import bm
-
-        n = bm.resolve(model).n
-        ens = 3 * model.spiking.neurons
-        out = []
-        for k in range(n):
-            # the ensemble's 3 dimensions arrive as on/off population axons, once from the host
-            # (s) and once from the decode neurons: 2 x 3 + 2 x 3 input axons
-            out.append(Population(f"bm[{k}]", ens, 0, [f"decode[{k}]"], extra_in_axons=12))
-            out.append(Population(f"decode[{k}]", 2 * DECODE_PAIRS * 3, ens, [f"bm[{k}]"], axons_per_target=6))
-        return out
-    from ..families import nla
-
-    st = nla.structure(model)
-    if not st.layered:
-        return [Population("network", st.n, st.n + st.n_in)]
-    hidden = st.layers[:-1]
-    out = []
-    for k, layer in enumerate(hidden):
-        pre = st.n_in if k == 0 else hidden[k - 1].stop - hidden[k - 1].start
-        targets = [f"h{k + 2}"] if k + 1 < len(hidden) else []
-        out.append(Population(f"h{k + 1}", layer.stop - layer.start, pre, targets))
-    return out
+def populations(graph, profile) -> list:
+    """The graph's on-chip populations (decode-neuron populations included)."""
+    per_dim = profile.decode_neurons_per_dimension.value
+    pops = {name: Population(name, node.size) for name, node in graph.nodes.items() if isinstance(node, (LIF, IF))}
+    extra = []
+    for edge in graph.edges:
+        post = pops.get(edge.target)
+        if post is None:
+            continue
+        pre_node = graph.nodes[edge.source]
+        if isinstance(edge, Decoded) and edge.source in pops and per_dim:
+            d = edge.out_dimensions()
+            name = f"decode[{edge.source}->{edge.target}]"
+            extra.append(Population(name, per_dim * d, fan_in=pre_node.size, targets=[edge.target],
+                                    axons_per_target=2 * d))
+            pops[edge.source].targets.append(name)
+            post.extra_in_axons += 2 * d
+        elif isinstance(edge, Decoded) and edge.source in pops:
+            post.fan_in += pre_node.size
+            pops[edge.source].targets.append(edge.target)
+        elif isinstance(edge, Connection) and pre_node.spiking:
+            post.fan_in += pre_node.size
+            if edge.source in pops:
+                pops[edge.source].targets.append(edge.target)
+        else:  # values from the host
+            d = graph.nodes[edge.target].dimensions if edge.into == "ensemble" else post.neurons
+            post.extra_in_axons += 2 * d
+    return list(pops.values()) + extra
 
 
 def dense_bits(n_targets: int) -> int:
@@ -112,11 +115,11 @@ def split(pop: Population, max_neurons: int | None, max_bits: int | None, fmt: s
             for i, m in enumerate(sizes)]
 
 
-def blocks(model, profile) -> list:
-    """Every block (core) the model needs on ``profile``'s chip, with output axons filled in."""
+def blocks(graph, profile) -> list:
+    """Every block (core) one copy of ``graph`` needs on ``profile``'s chip, output axons filled in."""
     core, fmt = profile.core, profile.synapse_format
     bits = profile.weights.bits.value if isinstance(profile.weights.bits.value, int) else None
-    pops = populations(model)
+    pops = populations(graph, profile)
     by_name = {p.name: split(p, core.neurons.value, core.synapse_memory_bits.value, fmt, bits) for p in pops}
     for p in pops:
         n_target_blocks = sum(len(by_name[t]) for t in p.targets if t in by_name)

@@ -100,8 +100,14 @@ class Profile:
     refractory_max_steps: Fact
     energy: Energy
     chips: Fact
+    #: Neurons per represented dimension that a decoded on-chip connection passes (NengoLoihi's
+    #: decode neurons), or null where decoded connections are plain weights.
+    decode_neurons_per_dimension: Fact
     #: How synapse memory is counted: NengoLoihi's dense format (Loihi 1), or weight bits only.
     synapse_format: Literal["nengo_loihi_dense", "weight_bits"] = "weight_bits"
+    #: The backend that builds networks for this chip (its own build is checked and its weight
+    #: format used), if neuromorph has one.
+    simulator: Optional[Identifier] = None
     description: str = ""
     caveats: tuple[str, ...] = field(default_factory=tuple)
 

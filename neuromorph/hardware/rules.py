@@ -1,9 +1,10 @@
 """Hardware design rules: small named functions, each returning the findings of one rule.
 
-A rule takes a :class:`Context` (the model, the profile, the estimated blocks) and returns a
-list of :class:`Finding` - errors (the model does not fit or cannot run as specified),
-warnings (it runs, with a substitution or a cost), or notes (not checked: unknown in the profile).
-Every finding says what would have to change.
+A rule takes a :class:`Context` (the model's network graph as lowered and as legalized for the
+profile's chip, the profile, the estimated blocks) and returns a list of :class:`Finding` -
+errors (the model does not fit or cannot run as specified), warnings (it runs, with a
+substitution or a cost), or notes (not checked: unknown in the profile). Every finding says what
+would have to change.
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ class Context:
     model: object
     profile: object
     blocks: list
-    weights: object = None  # NLA weights, when the model has them
+    graph: object  # the model's network graph as its family lowered it (one copy)
+    legal: object  # the same, legalized for the profile's chip
+    weights: object = None  # trained weights, when the model has them
 
 
 def _unknown(rule: str, what: str) -> list:
@@ -106,27 +109,30 @@ def weight_precision(ctx: Context) -> list:
     if ctx.weights is not None:
         from .quantize import relative_error
 
-        msg += f": the trained weights' relative rms error is {relative_error(ctx.model, ctx.weights, ctx.profile):.2%}"
+        msg += f": the trained weights' relative rms error is {relative_error(ctx.legal, ctx.profile):.2%}"
     return [Finding("weight_precision", "warning", msg, "compare the quantized-rate model (compare --profiles)")]
+
+
+def _substitution(ctx: Context, ident: str):
+    return next((s for s in ctx.legal.substitutions if s.id == ident), None)
 
 
 def synapse_types(ctx: Context) -> list:
     types = ctx.profile.synapse_types.value
     if types is None:
         return _unknown("synapse_types", "synapse_types")
-    if any(t in types for t in ("alpha", "any", "programmable")):
+    sub = _substitution(ctx, "synapse.alpha_on_chip")
+    if sub is None:
         return []
-    tau = ctx.model.spiking.tau_syn
-    return [Finding("synapse_types", "warning", f"alpha synapses (tau = {tau * 1e3:g} ms) are not available "
-                    f"(only {', '.join(types)})", f"the compiler uses Lowpass({2 * tau * 1e3:g} ms): same mean "
-                    "delay and noise power")]
+    return [Finding("synapse_types", "warning", f"{sub.original}: not available (only {', '.join(types)})",
+                    f"the compiler uses {sub.replacement}: {sub.why}")]
 
 
 def time_step(ctx: Context) -> list:
     dt = ctx.profile.time_step.value
     if dt is None:
         return _unknown("time_step", "time_step")
-    own = ctx.model.spiking.dt
+    own = ctx.graph.dt
     if abs(own - dt) <= 1e-12:
         return []
     return [Finding("time_step", "warning", f"the model's spiking dt is {own * 1e3:g} ms; the chip steps "
@@ -134,10 +140,15 @@ def time_step(ctx: Context) -> list:
 
 
 def refractory_period(ctx: Context) -> list:
+    from ..graph import IF, LIF
+
     steps, dt = ctx.profile.refractory_max_steps.value, ctx.profile.time_step.value
     if steps is None or dt is None:
         return _unknown("refractory_period", "refractory_max_steps or time_step")
-    tau_ref = ctx.model.neuron.tau_ref if ctx.model.family == "nla" else ctx.model.spiking.tau_ref
+    periods = [n.tau_ref for n in ctx.graph.nodes.values() if isinstance(n, (LIF, IF))]
+    if not periods:
+        return []
+    tau_ref = max(periods)
     need = int(round(tau_ref / dt)) + 1
     if need <= steps:
         return []
@@ -146,10 +157,14 @@ def refractory_period(ctx: Context) -> list:
 
 
 def input_rate(ctx: Context) -> list:
+    from ..graph import BernoulliEncoder, PoissonEncoder, RegularEncoder
+
     dt = ctx.profile.time_step.value
-    if ctx.model.family != "nla" or dt is None:
+    rates = [n.max_rate for n in ctx.graph.nodes.values()
+             if isinstance(n, (PoissonEncoder, BernoulliEncoder, RegularEncoder))]
+    if dt is None or not rates:
         return []
-    rate = ctx.model.spiking.input_rate
+    rate = max(rates)
     if rate * dt <= 1:
         return []
     return [Finding("input_rate", "warning", f"input rate {rate:g} Hz > one spike per {dt * 1e3:g} ms step",
@@ -157,20 +172,24 @@ def input_rate(ctx: Context) -> list:
 
 
 def learning_on_chip(ctx: Context) -> list:
-    if ctx.model.family != "nla":
+    sub = next((s for s in ctx.graph.substitutions if s.id.endswith("inference_only")), None)
+    if sub is None:
         return []
     rules = ctx.profile.learning_rules.value or ()
-    return [Finding("learning_on_chip", "note", "NLA plasticity (Eq 8) is not among the chip's learning rules "
-                    f"({', '.join(rules) or 'none known'}): the chip runs inference with rate-trained weights")]
+    return [Finding("learning_on_chip", "note", f"{sub.original}: {sub.replacement} on chip ({sub.why}); the chip's "
+                    f"learning rules: {', '.join(rules) or 'none known'}")]
 
 
 def neuron_model(ctx: Context) -> list:
-    if ctx.model.family != "nla" or ctx.model.neuron.rho == "lif":
-        return []
-    rho = ctx.model.neuron.rho
-    sev = "warning" if rho == "soft_lif" else "error"
-    fix = "none needed: soft-LIF maps onto LIF" if rho == "soft_lif" else "train with rho: lif or soft_lif"
-    return [Finding("neuron_model", sev, f"rho = {rho} runs as LIF neurons on chip", fix)]
+    found = []
+    for sub in ctx.graph.substitutions:
+        if sub.id == "rho.soft_lif":
+            found.append(Finding("neuron_model", "warning", f"{sub.original} runs as {sub.replacement} on chip",
+                                 "none needed: soft-LIF maps onto LIF"))
+        elif sub.id.startswith("rho.") and sub.detail.get("severity") != "warning":
+            found.append(Finding("neuron_model", "error", f"{sub.original} runs as {sub.replacement} on chip ({sub.why})",
+                                 sub.detail.get("fix", "train with rho: lif or soft_lif")))
+    return found
 
 
 RULES = [neurons_per_core, input_axons_per_core, output_axons_per_core, synapse_memory_per_core, cores_and_chips,

@@ -18,12 +18,17 @@ def _pyplot():
 
 
 def plot_traces(model, result, path) -> None:
-    """One panel per recorded variable against time; for BM also the (w, mu) plane (Figs 4, 6)."""
+    """One panel per recorded variable against time, drawn as the family asks
+    (:meth:`~neuromorph.families.base.Family.plot_kind`): with the (w, mu) plane (Kim's Figs 4, 6),
+    or lane 0 of (T, lanes, n) arrays."""
+    from .. import families
+
+    kind = families.of(model).plot_kind(model)
+    if kind == "lanes":
+        return plot_lanes(model, result, path)
     plt = _pyplot()
-    if model.family == "nla":
-        return plot_nla_traces(model, result, path)
     names = list(result.traces)
-    phase = model.family == "bm" and {"mu", "w"} <= set(names)
+    phase = kind == "phase_plane" and {"mu", "w"} <= set(names)
     cols = len(names) + (1 if phase else 0)
     fig, axes = plt.subplots(1, cols, figsize=(3.6 * cols, 3.2), squeeze=False)
     for ax, name in zip(axes[0], names):
@@ -41,20 +46,26 @@ def plot_traces(model, result, path) -> None:
         ax.set_ylabel("mu")
         ax.set_title("state plane")
         ax.grid(alpha=0.3)
-    fig.suptitle(f"{model.name}  ({result.info.get('integrator', '')})", fontsize=10)
+    fig.suptitle(f"{model.name}  ({result.info.backend})", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
+#: Curve entries that say where a point is, not what was measured.
+POSITION_KEYS = ("epoch", "time", "prelearn_epoch")
+
+
 def plot_learning_curve(model, curve: list, path) -> None:
-    """The task's metric over training (one panel per metric in the curve)."""
+    """The task's metrics over training, one panel per metric that any entry of the curve has
+    (entries without it, such as pre-learning epochs without a test, are left out of its panel)."""
     plt = _pyplot()
-    keys = [k for k in curve[0] if k not in ("epoch", "time")] if curve else []
+    keys = list(dict.fromkeys(k for c in curve for k in c if k not in POSITION_KEYS))
     xkey = "epoch" if curve and "epoch" in curve[0] else "time"
     fig, axes = plt.subplots(1, max(1, len(keys)), figsize=(4.2 * max(1, len(keys)), 3.2), squeeze=False)
     for ax, key in zip(axes[0], keys):
-        ax.plot([c[xkey] for c in curve], [c[key] for c in curve], "o-", ms=3)
+        points = [(c.get(xkey, np.nan), c[key]) for c in curve if key in c]
+        ax.plot([p[0] for p in points], np.array([p[1] for p in points], dtype=float), "o-", ms=3)
         ax.set_xlabel("epoch" if xkey == "epoch" else "training time (s)")
         ax.set_title(key.replace("_", " "))
         ax.grid(alpha=0.3)
@@ -66,8 +77,8 @@ def plot_learning_curve(model, curve: list, path) -> None:
     plt.close(fig)
 
 
-def plot_nla_traces(model, result, path) -> None:
-    """NLA: each recorded variable of lane 0 against time (up to MAX_LINES neurons)."""
+def plot_lanes(model, result, path) -> None:
+    """Each recorded variable of lane 0 against time (up to MAX_LINES neurons)."""
     plt = _pyplot()
     names = list(result.traces)
     fig, axes = plt.subplots(len(names), 1, figsize=(8, 2.2 * len(names)), squeeze=False, sharex=True)

@@ -10,15 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import backends, spec
+from .. import backends, families, spec
 from ..errors import Problem, SpecError
-from ..families import bm
-from .files import staged_dir, write_bytes_atomic
+from ..files import staged_dir, write_bytes_atomic
+from ..records import summary_values
 from .provenance import data_hash, versions
 
 SUMMARY_FORMAT = "neuromorph.summary/1"
-#: Populations larger than this are summarized by statistics, not listed value by value.
-LIST_LIMIT = 100
 
 
 @dataclass
@@ -33,21 +31,19 @@ class Run:
 def with_overrides(model, duration=None, dt=None, seed=None, file: str = "", presentation=None):
     """The model with command-line overrides applied and re-validated (raises SpecError).
 
-    ``duration`` and ``dt`` go where the family keeps them (``OVERRIDES`` of its spec module);
-    ``presentation`` (s) is the time each image is shown (classification tasks only).
+    ``duration``, ``dt`` and ``presentation`` (s, classification tasks only) go where the family
+    keeps them (:meth:`~neuromorph.families.base.Family.override_paths`).
     """
     if duration is None and dt is None and seed is None and presentation is None:
         return model
+    paths = families.of(model).override_paths(model)
+    if presentation is not None and "presentation" not in paths:
+        raise SpecError([Problem(f"--presentation applies to classification models (task.kind: digits), "
+                                 f"not to this {model.family} model", "task.presentation", file)])
     data = spec.to_data(model)
-    if presentation is not None:
-        if model.family != "nla" or model.task.kind != "digits":
-            raise SpecError([Problem(f"--presentation applies to classification models (task.kind: digits), "
-                                     f"not to this {model.family} model", "task.presentation", file)])
-        data["task"]["presentation"] = presentation
-    where = spec.family_module(model.family).OVERRIDES
-    for key, value in (("duration", duration), ("dt", dt)):
+    for key, value in (("duration", duration), ("dt", dt), ("presentation", presentation)):
         if value is not None:
-            section, name = where[key]
+            section, name = paths[key]
             data[section][name] = value
     if seed is not None:
         data["seed"] = seed
@@ -59,35 +55,19 @@ def with_overrides(model, duration=None, dt=None, seed=None, file: str = "", pre
 
 def simulation_steps(model) -> int:
     """Steps a simulate run takes (for progress bars)."""
-    if model.family == "bm":
-        from ..spec.checks import steps
-
-        return steps(model.time.duration, model.time.dt) or 0
-    from ..tasks import make_task
-
-    return make_task(model).eval_steps()
+    return families.of(model).simulation_steps(model)
 
 
-def simulate(model, backend: str = "rate", progress=None, spec_file: str = "") -> Run:
+def simulate(model, backend: str = "rate", progress=None, spec_file: str = "", codegen: str | None = None) -> Run:
     """Run ``model`` on ``backend`` and build its summary (relative paths in the spec are taken
     from the spec file's folder)."""
-    engine = backends.get(backend)
+    engine = backends.get(backend, codegen=codegen)
     engine.check(model)
     base_dir = str(Path(spec_file).parent) if spec_file else None
     start = _time.perf_counter()
     result = engine.simulate(model, progress=progress, base_dir=base_dir)
     wall = _time.perf_counter() - start
     return Run(model, result, summarize(model, result, engine, wall, spec_file))
-
-
-def _values(array) -> object:
-    array = np.asarray(array, dtype=float)
-    if array.ndim == 0:
-        return float(array)
-    if array.size <= LIST_LIMIT:
-        return array.tolist()
-    return {"n": int(array.size), "mean": float(array.mean()), "std": float(array.std()),
-            "min": float(array.min()), "max": float(array.max())}
 
 
 def summarize(model, result, engine, wall_s: float, spec_file: str = "") -> dict:
@@ -101,28 +81,16 @@ def summarize(model, result, engine, wall_s: float, spec_file: str = "") -> dict
         "spec_sha256": data_hash(data),
         "backend": engine.name,
         "seed": model.seed,
-        "final": {k: _values(v[-1]) for k, v in result.traces.items()},
+        "final": {k: summary_values(v[-1]) for k, v in result.traces.items()},
         "all_finite": all(finite.values()),
-        "backend_info": result.info,
+        "backend_info": result.info.as_dict(),
         "metrics": result.metrics,
         "wall_s": wall_s,
         "versions": versions(engine.versions()),
         "spec": data,
     }
-    if model.family == "bm":
-        summary["analysis"] = bm_analysis(model)
+    summary.update(families.of(model).summary_extras(model))
     return summary
-
-
-def bm_analysis(model) -> dict:
-    """For a constant input: the analytic fixed point (Eq 31, with the model's Hebbian sign)."""
-    s = model.inputs.s
-    if isinstance(s, str) or isinstance(s, tuple) and any(isinstance(v, str) for v in s):
-        return {"fixed_point": None, "note": "input is time-varying: no fixed point"}
-    system = bm.resolve(model)
-    s_inf = np.asarray(s, dtype=float)
-    fp = bm.fixed_point(s_inf, system.params)
-    return {"fixed_point": {k: _values(v if model.population else np.asarray(v)[0]) for k, v in fp.items()}}
 
 
 def write_outputs(run: Run, out) -> None:
@@ -143,4 +111,6 @@ def json_default(obj):
         return obj.item()
     if isinstance(obj, np.ndarray):
         return obj.tolist()
+    if hasattr(obj, "as_dict"):
+        return obj.as_dict()
     raise TypeError(f"cannot write {type(obj).__name__} to JSON")

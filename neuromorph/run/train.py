@@ -1,4 +1,4 @@
-"""The train pipeline (NLA): engine -> task.train -> weights, learning curve, summary."""
+"""The train pipeline: engine -> the family's task training -> weights, learning curve, summary."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ import json
 import time as _time
 from dataclasses import dataclass
 
-from .. import backends, spec
-from ..families.nla.network import weights_bytes
-from ..tasks import make_task
-from .files import staged_dir, write_bytes_atomic
+from .. import backends, families, spec
+from ..errors import NeuromorphError
+from ..files import staged_dir, write_bytes_atomic
 from .provenance import data_hash, versions
 from .simulate import json_default
 
@@ -30,18 +29,17 @@ class TrainRun:
         return self.engine.weights
 
 
-def train(model, backend: str = "rate", progress=None, spec_file: str = "") -> TrainRun:
-    """Train an NLA model from its seeded initial weights with its task's protocol."""
-    engine_factory = backends.get(backend)
-    engine_factory.check(model)
-    if model.family != "nla":
-        raise backends.UnknownBackend(f"only NLA models learn; {model.name!r} is family {model.family!r}")
-    from ..families.nla import init_weights, structure
-
-    engine = engine_factory.nla_engine(model, weights=init_weights(model, structure(model)))
-    task = make_task(model)
+def train(model, backend: str = "rate", progress=None, spec_file: str = "", codegen: str | None = None) -> TrainRun:
+    """Train a learning family's model from its seeded initial weights with its task's protocol."""
+    family = families.of(model)
+    if not family.learns:
+        raise NeuromorphError(f"family {model.family!r} has no learning to run; `train` is for "
+                              + ", ".join(n for n in families.names() if families.get(n).learns) + " models")
+    simulator = backends.get(backend, codegen=codegen)
+    simulator.check(model)
+    engine = simulator.engine(model, weights=family.initial_weights(model))
     start = _time.perf_counter()
-    curve, metrics = task.train(engine, progress=progress)
+    curve, metrics = family.train(model, engine, progress=progress)
     wall = _time.perf_counter() - start
     data = spec.to_data(model)
     summary = {
@@ -50,14 +48,14 @@ def train(model, backend: str = "rate", progress=None, spec_file: str = "") -> T
         "family": model.family,
         "spec_file": spec_file,
         "spec_sha256": data_hash(data),
-        "backend": engine_factory.name,
+        "backend": simulator.name,
         "seed": model.seed,
         "metrics": metrics,
         "curve": curve,
         "engine": dict(engine.stats),
         "wall_s": wall,
         "sample_steps_per_s": engine.stats["steps"] * engine.lanes / wall if wall > 0 else None,
-        "versions": versions(engine_factory.versions()),
+        "versions": versions(simulator.versions()),
         "spec": data,
     }
     return TrainRun(model, engine, curve, summary)
@@ -67,9 +65,10 @@ def write_outputs(run: TrainRun, out) -> None:
     """``weights.npz``, ``learning_curve.png`` and ``summary.json`` into ``out``, all or nothing."""
     from .plots import plot_learning_curve
 
+    family = families.of(run.model)
     meta = {"model": run.model.name, "spec_sha256": run.summary["spec_sha256"], "seed": run.model.seed,
             "metrics": {k: v for k, v in run.summary["metrics"].items() if k != "confusion"}}
     with staged_dir(out) as stage:
-        write_bytes_atomic(stage / "weights.npz", weights_bytes(run.weights, run.engine.st, meta))
+        write_bytes_atomic(stage / "weights.npz", family.weights_bytes(run.model, run.weights, meta))
         write_bytes_atomic(stage / "summary.json", json.dumps(run.summary, indent=2, default=json_default).encode())
         plot_learning_curve(run.model, run.curve, stage / "learning_curve.png")

@@ -154,7 +154,7 @@ def to_json(model) -> str:
 
 def save(model, path) -> None:
     """Write the model to ``path`` as YAML (``.yaml``/``.yml``) or JSON (``.json``)."""
-    from ..run.files import write_text_atomic
+    from ..files import write_text_atomic
 
     path = Path(path)
     text = to_json(model) if path.suffix == ".json" else to_yaml(model)

@@ -16,7 +16,7 @@ from pydantic import Strict
 from pydantic.dataclasses import dataclass
 
 from .. import expr
-from ..families import bm as maths
+from ..families.bm import maths
 from .checks import Checks, check_noise_size, check_record, check_time_grid, input_names, time_points
 from .common import (
     CONFIG,
@@ -88,8 +88,6 @@ class BMModel:
 
 
 MODEL = BMModel
-#: Where command-line overrides go: option -> (section, key).
-OVERRIDES = {"duration": ("time", "duration"), "dt": ("time", "dt")}
 STATE = maths.STATE
 
 

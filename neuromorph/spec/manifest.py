@@ -59,18 +59,14 @@ def _at(file, lines, path, message, severity="error") -> Problem:
     return Problem(message, path=format_path(path), file=file, line=line_of(lines, path), severity=severity)
 
 
-def check_names(manifest: Manifest, file: str, lines: dict) -> list:
-    """Backends and the hardware profile must exist."""
-    from .. import backends, hardware
-
+def check_names(manifest: Manifest, file: str, lines: dict, known: list, profiles: list) -> list:
+    """Backends (``known``) and the hardware profiles (``profiles``) must exist."""
     problems = []
-    known = backends.names()
     if manifest.target not in known:
         problems.append(_at(file, lines, ("target",), unknown_name("backend", manifest.target, known)))
     for k, name in enumerate(manifest.compare_with):
         if name not in known:
             problems.append(_at(file, lines, ("compare_with", k), unknown_name("backend", name, known)))
-    profiles = hardware.profile_names()
     if manifest.hardware_profile is not None and manifest.hardware_profile not in profiles:
         problems.append(_at(file, lines, ("hardware_profile",),
                             unknown_name("hardware profile", manifest.hardware_profile, profiles)))
@@ -80,9 +76,10 @@ def check_names(manifest: Manifest, file: str, lines: dict) -> list:
     return problems
 
 
-def validate_file(path) -> tuple:
+def validate_file(path, backends: list, profiles: list) -> tuple:
     """(manifest or None, model or None, problems) for a manifest file; the model it names is
-    validated too, its problems reported against the model's file."""
+    validated too, its problems reported against the model's file. ``backends`` and ``profiles``:
+    the names a manifest may use."""
     from . import validate_file as validate_model
 
     file = str(path)
@@ -104,7 +101,7 @@ def validate_file(path) -> tuple:
         manifest = TypeAdapter(Manifest).validate_python(data)
     except ValidationError as e:
         return None, None, problems_from_validation(e, Manifest, file, lines)
-    problems = check_names(manifest, file, lines)
+    problems = check_names(manifest, file, lines, backends, profiles)
     model_path = Path(path).parent / manifest.model
     model, model_problems = validate_model(model_path)
     problems += model_problems

@@ -211,8 +211,6 @@ class NLAModel:
 
 
 MODEL = NLAModel
-#: Where command-line overrides go: option -> (section, key).
-OVERRIDES = {"duration": ("task", "duration"), "dt": ("dynamics", "dt")}
 
 
 def check(model: NLAModel) -> list:

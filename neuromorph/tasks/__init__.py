@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..backends.base import Result
+from ..records import Result
 from ..spec.checks import steps
 
 
@@ -65,14 +65,16 @@ def record_every(model) -> int:
 
 
 def run_inference(engine, model, progress=None) -> Result:
-    """The task's evaluation protocol on ``engine`` (no plasticity), recording the spec's variables."""
+    """The task's evaluation protocol on ``engine`` (no plasticity), recording the spec's variables;
+    the engine says what it ran (``engine.run_info()``)."""
     task = make_task(model)
     every = record_every(model)
     traces, metrics = task.evaluate(engine, record=tuple(model.record.variables), every=every, progress=progress)
     n = len(next(iter(traces.values()))) if traces else 0
     t = np.arange(n) * every * model.dynamics.dt
-    info = {"dt": model.dynamics.dt, "scheme": model.dynamics.scheme, "lanes": engine.lanes,
-            "lookahead": model.neuron.lookahead, "engine": dict(engine.stats), "task": model.task.kind}
+    info = engine.run_info()
+    info.details.update(scheme=model.dynamics.scheme, lanes=engine.lanes, lookahead=model.neuron.lookahead,
+                        task=model.task.kind, model_dt=model.dynamics.dt)
     return Result(t=t, traces=traces, info=info, metrics=metrics)
 
 

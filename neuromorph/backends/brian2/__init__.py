@@ -1,120 +1,132 @@
-"""Brian2 backends: ``brian2`` (the rate model as continuous equations) and ``brian2-spiking``
-(LIF neurons, Poisson inputs, alpha synapses). Both compile a model to a
-:class:`~neuromorph.backends.brian2.program.Program`, run it in-process, and can write it out as a
-standalone script."""
+"""Brian2 backends: ``brian2`` (each family's rate model as Brian2 equations) and
+``brian2-spiking`` (any network graph: LIF neurons, spike encoders, alpha synapses). Both run a
+:class:`~neuromorph.equations.Program` in-process and can write it out as a standalone script.
+The code-generation target (numpy, cython, cpp_standalone) is a constructor parameter."""
 
 from __future__ import annotations
 
-import os
+import dataclasses
+from functools import partial
 
 import numpy as np
 
-from ..base import Backend, Result
-from ..spikes import rate_histogram, raster
+from ... import families
+from ...graph import Traits
+from ...records import Result, RunRecord
+from ..base import Backend, BackendError, Compiled, SpikingBackend
 from . import targets
 
 
-def _brian2_version() -> dict:
+def _versions() -> dict:
     import brian2
 
     return {"brian2": brian2.__version__, "numpy": np.__version__}
 
 
-def raster_of(objs, group: str) -> dict:
-    """The raster of ``group`` from its SpikeMonitor (``spk_<group>``)."""
-    monitor = objs[f"spk_{group}"]
-    return raster(np.asarray(monitor.t_[:]), np.asarray(monitor.i[:]), group)
-
-
 class Brian2Backend(Backend):
     name = "brian2"
     description = "Brian2, the rate model as continuous equations (CPU)"
-    families = ("bm", "nla")
 
     def __init__(self, codegen: str | None = None):
-        self.codegen = targets.check(codegen or os.environ.get("NEUROMORPH_BRIAN2_TARGET", targets.DEFAULT))
+        self.codegen = targets.check(codegen or targets.DEFAULT)
 
     def versions(self) -> dict:
-        return _brian2_version()
+        return _versions()
 
-    def describe(self, program) -> str:
-        from .program import summary
+    def hardware(self) -> dict:
+        return {"runs_on": f"CPU (Brian2, {self.codegen})", "target": self.codegen}
 
-        return summary(program)
+    def runner(self):
+        from .program import run
 
-    def write_script(self, program, path) -> list:
-        from .program import write_script
-
-        return write_script(program, path)
-
-    def compile(self, model, base_dir=None):
-        """The Brian2 program for ``model`` (NLA: its task's evaluation run)."""
-        self.check(model)
-        if model.family == "bm":
-            from .bm import rate_program
-
-            return rate_program(model)
-        return self._nla_program(model, base_dir)
-
-    def _nla_program(self, model, base_dir):
-        from ...tasks import make_task
-        from .nla import program
-
-        engine = self.nla_engine(model, base_dir=base_dir)
-        protocol = make_task(model).eval_protocol()
-        engine.reset(protocol.x0, protocol.target0)
-        from ...tasks import record_every
-
-        return program(model, engine.weights, engine.st, engine.s, protocol, engine.state,
-                       record=tuple(model.record.variables), every=record_every(model))
+        return partial(run, target=self.codegen)
 
     def simulate(self, model, progress=None, base_dir=None) -> Result:
         self.check(model)
-        if model.family == "nla":
-            from ...tasks import run_inference
+        result = families.of(model).brian2_simulate(model, self.runner(), progress=progress, base_dir=base_dir)
+        result.info.details["codegen"] = self.codegen
+        return self.finish(result)
 
-            return run_inference(self.nla_engine(model, base_dir=base_dir), model, progress)
+    def engine(self, model, weights=None, base_dir=None):
+        self.check(model)
+        return families.of(model).brian2_engine(model, weights, self.runner(), base_dir=base_dir)
+
+    def compile(self, model, base_dir=None) -> Compiled:
+        self.check(model)
+        return Compiled(model=model, program=families.of(model).brian2_program(model, base_dir))
+
+    def describe(self, compiled: Compiled) -> str:
+        from .program import summary
+
+        return summary(compiled.program)
+
+    def write_script(self, compiled: Compiled, path) -> list:
+        from .program import write_script
+
+        return write_script(compiled.program, path)
+
+
+class Brian2SpikingBackend(SpikingBackend):
+    name = "brian2-spiking"
+    description = "Brian2, any spiking network graph: LIF neurons, spike encoders, alpha synapses (CPU)"
+
+    def __init__(self, codegen: str | None = None):
+        self.codegen = targets.check(codegen or targets.DEFAULT)
+
+    def versions(self) -> dict:
+        return _versions()
+
+    def hardware(self) -> dict:
+        return {"runs_on": f"CPU (Brian2, {self.codegen})", "target": self.codegen}
+
+    def traits(self) -> Traits:
+        return Traits(name=self.name, refractory_on_grid=True)
+
+    def run_graph(self, graph, inputs=None, input_dt=None, duration: float = 0.0, sample_dt=None, seed: int = 0,
+                  progress=None) -> RunRecord:
+        from .graph import program, raster_of, spike_bins
         from .program import run
 
-        program = self.compile(model, base_dir)
-        t, traces, spikes, objs = run(program, self.codegen)
-        info = {"codegen": self.codegen, "dt": program.dt, "substitutions": program.substitutions,
-                "notes": program.notes}
-        if spikes:
-            info["spikes"] = {k: int(v.sum()) for k, v in spikes.items()}
-            info["neurons"] = {k: int(len(v)) for k, v in spikes.items()}
-            info["simulated_s"] = program.duration
-            group = next(iter(spikes))
-            info["raster"] = raster_of(objs, group)
-            info["rates_hz"] = rate_histogram(spikes[group], program.duration)
-        return Result(t=t, traces=traces, info=info)
+        prog, meta = program(graph, inputs, input_dt, duration, sample_dt, seed, self.name)
+        t, traces, _, objs = run(prog, self.codegen)
+        sample_dt = sample_dt or graph.dt
+        probes, names = {}, meta["groups"]
+        for key, (kind, where) in meta["probes"].items():
+            if kind == "value":
+                probes[key] = traces[key]
+            else:
+                size = graph.nodes[graph.probes[key].node].size * graph.copies
+                probes[key] = spike_bins(objs[f"spk_{where}"], size, graph.copies, sample_dt, duration)
+        spikes = {name: np.asarray(objs[f"spk_{group}"].count[:]) for name, group in names.items()
+                  if f"spk_{group}" in objs}
+        first = next(iter(graph.neurons()), None)
+        raster = raster_of(objs[f"spk_{names[first]}"], first) if first else None
+        steps = int(round(duration / graph.dt))
+        if progress is not None:
+            progress(steps)
+        samples = np.arange(int(round(duration / sample_dt)) + 1) * sample_dt
+        return RunRecord(t=samples, probes=probes, spikes=spikes, dt=graph.dt, steps=steps, raster=raster)
 
-    def nla_engine(self, model, weights=None, base_dir=None):
-        from .nla import Brian2NLAEngine
+    def compile(self, model, base_dir=None) -> Compiled:
+        from .graph import program
 
-        return Brian2NLAEngine(model, weights=weights, base_dir=base_dir, codegen=self.codegen)
+        compiled = super().compile(model, base_dir)
+        run = families.of(model).graph_run(model, compiled.graph.copies)
+        prog, _ = program(compiled.graph, seed=run["seed"], backend=self.name,
+                          **{k: v for k, v in run.items() if k != "seed"})
+        return dataclasses.replace(compiled, program=prog)
 
+    def build_description(self, graph) -> str:
+        return "(built as one Brian2 NeuronGroup per node, holding every copy; one Synapses object per edge)"
 
-class Brian2SpikingBackend(Brian2Backend):
-    name = "brian2-spiking"
-    description = "Brian2, LIF neurons with Poisson inputs and alpha synapses (CPU)"
+    def describe(self, compiled: Compiled) -> str:
+        from .program import summary
 
-    def compile(self, model, base_dir=None):
-        self.check(model)
-        if model.family == "bm":
-            from .spiking import bm_program
+        return "\n".join([super().describe(compiled), "", summary(compiled.program)])
 
-            return bm_program(model)
-        return self._nla_program(model, base_dir)
+    def write_script(self, compiled: Compiled, path) -> list:
+        from .program import write_script
 
-    def _nla_program(self, model, base_dir):
-        from ...tasks import make_task
-        from .spiking import nla_program
-
-        engine = self.nla_engine(model, base_dir=base_dir)
-        return nla_program(model, engine.weights, engine.st, make_task(model).eval_protocol())
-
-    def nla_engine(self, model, weights=None, base_dir=None):
-        from .spiking import SpikingNLAEngine
-
-        return SpikingNLAEngine(model, weights=weights, base_dir=base_dir, codegen=self.codegen)
+        if compiled.program is None:
+            raise BackendError("nothing compiled to write")
+        return write_script(compiled.program, path)

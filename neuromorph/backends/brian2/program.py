@@ -1,115 +1,14 @@
-"""A Brian2 program as data: groups, synapses, inputs, monitors, readouts.
-
-The compilers (``bm.py``, ``nla.py``) produce a :class:`Program`. The same program is run
-in-process (:func:`run`) and written out as a standalone script (:func:`render_script`), so what
-a user reads in the script is what neuromorph ran. Equation strings contain only text the
-compilers generated: numbers, identifiers of the model, and expressions rendered from the
-validated expression tree; no spec text is pasted into code.
-
-Model variables are dimensionless (``: 1``); time is in seconds, so derivatives carry
-``/second`` and rates ``Hz``. Values in namespaces are ``(value, unit)`` pairs.
-"""
+"""Running a Brian2 :class:`~neuromorph.equations.Program`: in-process (:func:`run`), as a
+standalone script (:func:`render_script`, :func:`write_script`), and as a summary a person reads
+(:func:`summary`)."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 
 import numpy as np
 
-UNITS = ("1", "second", "Hz")
-
-
-@dataclass
-class TimedInput:
-    """A ``TimedArray`` (dimensionless values, one row per time step of ``dt`` seconds)."""
-
-    name: str
-    values: np.ndarray
-    dt: float
-
-
-@dataclass
-class Group:
-    """A ``NeuronGroup`` (or a ``PoissonGroup`` when ``rates`` is set)."""
-
-    name: str
-    n: int
-    model: str = ""
-    method: str = "euler"
-    namespace: dict = field(default_factory=dict)  # name -> (value, unit) or TimedInput name
-    init: dict = field(default_factory=dict)  # variable -> float or array
-    threshold: str | None = None
-    reset: str | None = None
-    refractory: float | None = None  # seconds
-    rates: str | None = None  # PoissonGroup rate expression (Hz)
-    order: int = 0
-    regular: list = field(default_factory=list)  # (name, code, order): run_regularly at 'groups'
-
-
-@dataclass
-class Syn:
-    """``Synapses`` connected by explicit index arrays (pre ``i`` -> post ``j``)."""
-
-    name: str
-    source: str
-    target: str
-    model: str
-    i: np.ndarray
-    j: np.ndarray
-    on_pre: str | None = None
-    method: str | None = None
-    namespace: dict = field(default_factory=dict)
-    init: dict = field(default_factory=dict)
-    summed_order: dict = field(default_factory=dict)  # summed variable (e.g. 'A_post') -> order
-    order: int = 0
-
-
-@dataclass
-class Monitor:
-    """A ``StateMonitor`` (``variables``) or ``SpikeMonitor`` (``spikes=True``)."""
-
-    name: str
-    group: str
-    variables: tuple = ()
-    dt: float | None = None
-    when: str = "start"
-    order: int = 0
-    spikes: bool = False
-
-
-@dataclass
-class Readout:
-    """How a result array is formed from a monitor: values (T, n) [+ final state], then an
-    optional linear map ``values @ matrix.T + offset``, then the shape (T,), (T, n) or (T, L, k)."""
-
-    name: str
-    monitor: str
-    variable: str
-    final: bool = True
-    matrix: np.ndarray | None = None
-    offset: np.ndarray | float = 0.0
-    lanes: int = 0  # > 0: reshape columns to (L, n / L)
-    squeeze: bool = False
-    skip: int = 0  # leading samples to drop (a warm-up before the model's t = 0)
-
-
-@dataclass
-class Program:
-    model: str
-    backend: str
-    dt: float
-    duration: float
-    seed: int
-    groups: list
-    synapses: list = field(default_factory=list)
-    inputs: list = field(default_factory=list)
-    monitors: list = field(default_factory=list)
-    readouts: list = field(default_factory=list)
-    notes: list = field(default_factory=list)
-    substitutions: list = field(default_factory=list)
-    t_offset: float = 0.0  # simulated seconds before the model's t = 0 (warm-up)
-
+from ...equations import Program, Syn
 
 # ---------------------------------------------------------------------------------------------
 # running in-process
@@ -435,7 +334,7 @@ def _show(value) -> str:
 
 def write_script(program: Program, path) -> list:
     """Write the standalone script and its arrays file; returns the paths written."""
-    from ...run.files import write_bytes_atomic, write_text_atomic
+    from ...files import write_bytes_atomic, write_text_atomic
 
     path = os.fspath(path)
     base = os.path.splitext(os.path.basename(path))[0]

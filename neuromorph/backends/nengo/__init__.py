@@ -1,26 +1,31 @@
 """Nengo backends: ``nengo`` (Nengo's reference simulator) and ``loihi`` (NengoLoihi: the chip when
 NxSDK and a board are present, otherwise NengoLoihi's emulator, target 'sim').
 
-Both compile a model to a ``nengo.Network`` of LIF ensembles with Poisson-encoded inputs and
-alpha synapses; ``loihi`` replaces what the chip cannot do (see the ``Substitution`` records
-every run writes into ``summary.json``)."""
+Both build any network graph as a ``nengo.Network`` (:mod:`.graph`); ``loihi`` declares the chip's
+limits as :class:`~neuromorph.graph.Traits` (first-order synapses, inputs off chip with one spike
+per step, voltages start at 0, 8-bit weights, decode neurons for decoded recurrence) so that
+legalization records every change in the graph's substitutions."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
-from ...seeds import spiking_seed
-from ..base import Backend, Result
-from ..spikes import rate_histogram
-from .common import DT, NengoError, hardware_name, import_nengo, loihi_target, quiet, versions
+from ...graph import DecodePath, Input, Traits
+from ...records import RunRecord
+from ...spikes import raster_from_steps
+from ..base import SpikingBackend
+from .common import DT, NengoError, hardware_name, import_nengo, loihi_target, quiet, simulator, versions
 
 
-class NengoBackend(Backend):
+def describe_inputs(graph) -> dict:
+    """One step of zeros for every Input node (a network built only to be described)."""
+    return {name: np.zeros((1, graph.copies, node.size)) for name, node in graph.nodes.items() if isinstance(node, Input)}
+
+
+class NengoBackend(SpikingBackend):
     name = "nengo"
-    description = "Nengo reference simulator: LIF ensembles, Poisson inputs, alpha synapses (CPU)"
-    families = ("bm", "nla")
+    description = "Nengo reference simulator: any spiking network graph (LIF ensembles, spike encoders, alpha synapses; CPU)"
+    loihi = False
 
     def target(self):
         return None
@@ -32,71 +37,136 @@ class NengoBackend(Backend):
         target = self.target()
         return {"runs_on": hardware_name(self.name, target), "target": target or "reference", "dt": DT}
 
-    def compile(self, model, base_dir=None):
-        """The network for ``model`` (NLA: one copy of the network over the evaluation run)."""
-        self.check(model)
-        if model.family == "bm":
-            from .bm import network
+    def traits(self) -> Traits:
+        return Traits(name=self.name, dt=DT)
 
-            return network(model, self.name)
-        from ...tasks import make_task
-        from .nla import network
+    def network(self, graph, inputs=None, input_dt=None, duration: float = 0.0, seed: int = 0):
+        from .graph import network
 
-        single = dataclasses.replace(model, learning=dataclasses.replace(model.learning, lanes=1))
-        engine = self.nla_engine(single, base_dir=base_dir)
-        return network(single, engine.weights, engine.st, make_task(single).eval_protocol(), self.name)
+        return network(graph, inputs, input_dt, duration, seed, loihi=self.loihi)
 
-    def describe(self, built) -> str:
-        from .describe import describe
+    def run_graph(self, graph, inputs=None, input_dt=None, duration: float = 0.0, sample_dt=None, seed: int = 0,
+                  progress=None) -> RunRecord:
+        from .graph import gather
 
-        return describe(built, self)
-
-    def write_script(self, built, path):
-        raise NengoError(f"standalone scripts are written for the brian2 targets only, not {self.name!r}")
-
-    def simulate(self, model, progress=None, base_dir=None) -> Result:
-        self.check(model)
-        if model.family == "nla":
-            from ...tasks import run_inference
-
-            result = run_inference(self.nla_engine(model, base_dir=base_dir), model, progress)
-            result.info["hardware"] = self.hardware()
-            result.info["substitutions"] = result.info["engine"]["substitutions"]
-            return result
-        return self._simulate_bm(model, progress)
-
-    def _simulate_bm(self, model, progress) -> Result:
-        from .bm import network, run
-
-        built = network(model, self.name)
-        t, mu, w, extra = run(built, spiking_seed(model), self.target())
+        built = self.network(graph, inputs, input_dt, duration, seed)
+        sample_dt = sample_dt or graph.dt
+        with quiet(), simulator(built.net, self.name, seed, self.target(), built.decode_tau) as sim:
+            sim.run_steps(built.steps)
+            probes = gather(built, sim, graph, sample_dt)
+            raster = raster_from_steps(sim.data[built.raster[1]], graph.dt, built.raster[0]) if built.raster else None
+            resources = self.resources_of(sim)
         if progress is not None:
             progress(built.steps)
-        rec_dt = model.record.dt or model.time.dt
-        n_rec = int(round(model.time.duration / rec_dt)) + 1
-        rows = np.minimum(np.round(np.arange(n_rec) * rec_dt / DT).astype(int), len(t) - 1)
-        values = {"mu": mu[rows], "w": w[rows], "p_mu": np.zeros_like(mu[rows]), "p_w": np.zeros_like(mu[rows])}
-        squeeze = model.population is None
-        traces = {v: values[v][:, 0] if squeeze else values[v] for v in model.record.variables}
-        counts = np.concatenate([c.counts for c in built.counters])
-        info = {"dt": DT, "hardware": self.hardware(), "substitutions": [s.as_dict() for s in built.substitutions],
-                "notes": built.notes, "spikes": {"ens": int(round(counts.sum()))}, "neurons": built.neurons,
-                "simulated_s": built.steps * DT, "rates_hz": rate_histogram(counts, built.steps * DT)}
-        info.update(extra)
-        return Result(t=rows * DT, traces=traces, info=info)
+        spikes = {name: np.concatenate([c.counts for c in counters]) for name, counters in built.counters.items()}
+        samples = np.arange(int(round(duration / sample_dt)) + 1) * sample_dt
+        return RunRecord(t=samples, probes=probes, spikes=spikes, dt=graph.dt, steps=built.steps, raster=raster,
+                         resources=resources, quantization=self.quantization(graph, seed))
 
-    def nla_engine(self, model, weights=None, base_dir=None):
-        from .nla import NengoNLAEngine
+    def resources_of(self, sim) -> dict | None:
+        return None
 
-        return NengoNLAEngine(model, self.name, weights=weights, base_dir=base_dir, target=self.target())
+    def quantization(self, graph, seed: int) -> dict | None:
+        return None
+
+    def build_description(self, graph) -> str:
+        from .describe import lines_for_network
+
+        built = self.network(graph, describe_inputs(graph), graph.dt, graph.dt)
+        return "\n".join(lines_for_network(built.net))
 
 
 class LoihiBackend(NengoBackend):
     name = "loihi"
     description = "NengoLoihi: the Loihi chip if NxSDK is present, else its emulator (default hardware target)"
+    loihi = True
 
     def target(self):
         return loihi_target()
 
+    def traits(self) -> Traits:
+        from .loihi import decode_gain, lif_rates, realized_tau
 
-__all__ = ["NengoBackend", "LoihiBackend", "quiet", "import_nengo"]
+        return Traits(name=self.name, dt=DT, synapses=frozenset({"none", "lowpass"}), chip=True,
+                      offchip_spikes_per_step=1, settable_voltage=False, reset_modes=frozenset({"zero"}),
+                      lif_rates=lif_rates, decode=DecodePath(tau=0.005, latency=2 * DT, gain=decode_gain()),
+                      realized_tau=realized_tau, weight_bits=8, learning_rules=frozenset({"PES"}))
+
+    def resources_of(self, sim) -> dict | None:
+        from .loihi import resources
+
+        return resources(sim)
+
+    def quantization(self, graph, seed: int) -> dict | None:
+        from .loihi import quantization
+
+        single = graph.replace(copies=1, nodes=one_copy_nodes(graph))
+        built = self.network(single, describe_inputs(single), graph.dt, graph.dt, seed)
+        return quantization(built.net, seed)
+
+    def build_description(self, graph) -> str:
+        from .loihi import resources
+
+        text = super().build_description(graph)
+        built = self.network(graph, describe_inputs(graph), graph.dt, graph.dt)
+        try:
+            with quiet(), simulator(built.net, self.name, 0, self.target(), built.decode_tau) as sim:
+                use = resources(sim)
+        except import_nengo().exceptions.BuildError as e:
+            return text + f"\nNengoLoihi's build fails: {e}"
+        out = [text, f"Loihi resources: {use['cores']} cores (1 block = 1 core) on {use['chips']} chip(s)"]
+        for block in use["blocks"]:
+            parts = ", ".join(f"{k} {v[0]}/{v[1]}" for k, v in block.items() if k != "block")
+            out.append(f"  {block['block']}: {parts}")
+        q = self.quantization(graph, 0)
+        if q and "relative_rms_error" in q:
+            out.append(f"weights: 8-bit with a shared exponent per core, relative rms error {q['relative_rms_error']:.2%}")
+        return "\n".join(out)
+
+    def realized_weights(self, graph) -> dict:
+        """The weights the chip realizes for each dense spiking projection into on-chip neurons:
+        {edge index: (n_post, n_pre)} (NengoLoihi's own discretization)."""
+        return _realized(self, graph)
+
+    def resources(self, graph) -> dict:
+        """NengoLoihi's cores (blocks) for one copy of ``graph``, or {'error': ...} if its build fails."""
+        from .loihi import resources
+
+        single = graph.replace(copies=1, nodes=one_copy_nodes(graph))
+        built = self.network(single, describe_inputs(single), graph.dt, graph.dt)
+        try:
+            with quiet(), simulator(built.net, self.name, 0, "sim", built.decode_tau) as sim:
+                return resources(sim)
+        except import_nengo().exceptions.BuildError as e:
+            return {"error": str(e)}
+
+
+def _realized(backend, graph) -> dict:
+    from .common import import_loihi
+    from .loihi import edge_weights
+
+    single = graph.replace(copies=1, nodes=one_copy_nodes(graph))
+    built = backend.network(single, describe_inputs(single), graph.dt, graph.dt)
+    with quiet(), import_loihi().Simulator(built.net, dt=DT, target="simreal", progress_bar=False) as sim:
+        return edge_weights(sim, single)
+
+
+def one_copy_nodes(graph) -> dict:
+    """The graph's nodes with per-copy arrays cut to the first copy."""
+    import dataclasses
+
+    from ...graph import IF, LI, LIF, RegularEncoder, Signal
+
+    out = {}
+    for name, node in graph.nodes.items():
+        if isinstance(node, (LIF, IF, LI)) and node.v0 is not None and node.v0.ndim == 2:
+            node = dataclasses.replace(node, v0=node.v0[0])
+        if isinstance(node, RegularEncoder) and node.phase.ndim == 2:
+            node = dataclasses.replace(node, phase=node.phase[0])
+        if isinstance(node, Signal) and node.values.ndim == 3:
+            node = dataclasses.replace(node, values=node.values[:, 0])
+        out[name] = node
+    return out
+
+
+__all__ = ["NengoBackend", "LoihiBackend", "NengoError"]

@@ -1,17 +1,10 @@
-r"""Pieces every Nengo/NengoLoihi network shares: the simulators, synapses, input encoders, spike
-counters and the record of substitutions.
-
-Alpha synapse (seed 004): h(t) = (t / tau^2) exp(-t / tau), unit area. Where only a first-order
-low-pass fits (on the Loihi chip), the compiler uses Lowpass(2 tau): it has the alpha kernel's
-mean delay (int t h dt = 2 tau) and its noise power (int h^2 dt = 1 / (4 tau)), so spike noise and
-latency stay those of the model.
-"""
+"""Pieces every Nengo/NengoLoihi network shares: the simulators, primed synapses, the Bernoulli
+input neuron, spike counters."""
 
 from __future__ import annotations
 
 import warnings
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -69,30 +62,6 @@ def hardware_name(backend: str, target: str | None) -> str:
     return "Loihi chip (NxSDK)" if target == "loihi" else "Loihi emulator (NengoLoihi target 'sim', CPU)"
 
 
-@dataclass
-class Substitution:
-    """A change the compiler made because the target cannot do what the model says.
-
-    ``id`` names the limit (stable, for tests and reports); ``original`` and ``replacement`` say
-    what changed; ``why`` gives the limit and the reason the replacement keeps the meaning.
-    """
-
-    id: str
-    original: str
-    replacement: str
-    why: str
-    detail: dict = field(default_factory=dict)
-
-    def as_dict(self) -> dict:
-        out = {"id": self.id, "original": self.original, "replacement": self.replacement, "why": self.why}
-        if self.detail:
-            out["detail"] = self.detail
-        return out
-
-    def __str__(self) -> str:
-        return f"[{self.id}] {self.original} -> {self.replacement} ({self.why})"
-
-
 def make_primed(kind: str, tau: float, X0=None):
     """A Nengo synapse ('alpha' or 'lowpass', time constant tau in s) whose state starts at X0
     (the state-space vector of Nengo's discretized filter; None: at rest)."""
@@ -136,11 +105,12 @@ def bernoulli_type(rate_type):
 class SpikeCounter:
     """A Nengo node function that counts the spikes of a population (values 1/dt per spike)."""
 
-    def __init__(self, n: int):
+    def __init__(self, n: int, dt: float = DT):
         self.counts = np.zeros(n)
+        self.dt = dt
 
     def __call__(self, t, x):
-        self.counts += x * DT
+        self.counts += x * self.dt
 
 
 def simulator(net, backend: str, seed: int, target: str | None = None, decode_tau: float | None = None):

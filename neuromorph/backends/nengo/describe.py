@@ -1,11 +1,8 @@
-"""The compile summary a person reads: ensembles, neurons, connections, synapses, substitutions,
-and for Loihi the resources per core read from NengoLoihi's built blocks."""
+"""The compile summary of a Nengo network: ensembles, neurons, connections and synapses."""
 
 from __future__ import annotations
 
 from collections import Counter
-
-from .common import hardware_name, quiet, simulator
 
 
 def _synapse(syn) -> str:
@@ -25,31 +22,4 @@ def lines_for_network(net) -> list:
                        for c in net.all_connections)
     for (syn, pre, post), count in synapses.items():
         out.append(f"  {count} x Connection({pre} -> {post}, synapse {syn})")
-    return out
-
-
-def describe(built, backend) -> str:
-    target = backend.target()
-    out = [f"# {backend.name} network for {built.net.label!r}: runs on {hardware_name(backend.name, target)}, "
-           f"dt = 1 ms, {built.steps} steps"]
-    out += [f"# note: {n}" for n in built.notes]
-    out += [f"# substitution: {s}" for s in built.substitutions]
-    out += lines_for_network(built.net)
-    if backend.name == "loihi":
-        out += resource_lines(built, target)
-    return "\n".join(out)
-
-
-def resource_lines(built, target) -> list:
-    from .loihi import quantization, resources
-
-    with quiet(), simulator(built.net, "loihi", 0, target, getattr(built, "decode_tau", None)) as sim:
-        use = resources(sim)
-    out = [f"Loihi resources: {use['cores']} cores (1 block = 1 core) on {use['chips']} chip(s)"]
-    for block in use["blocks"]:
-        parts = ", ".join(f"{k} {v[0]}/{v[1]}" for k, v in block.items() if k != "block")
-        out.append(f"  {block['block']}: {parts}")
-    q = quantization(built.net, 0)
-    if "relative_rms_error" in q:
-        out.append(f"weights: 8-bit with a shared exponent per core, relative rms error {q['relative_rms_error']:.2%}")
     return out

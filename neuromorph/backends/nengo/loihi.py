@@ -14,7 +14,7 @@ import copy
 
 import numpy as np
 
-from .common import DT, import_loihi, quiet
+from .common import DT, import_loihi, import_nengo, quiet
 
 #: Neuromorphic cores per Loihi chip (NengoLoihi's allocators' default).
 CORES_PER_CHIP = 128
@@ -53,6 +53,37 @@ def realized_weights(block) -> list:
     return out
 
 
+def node_of(block) -> str:
+    """The graph node a block belongs to: its label reads "<Ensemble 'NAME[copy]'>[slice]"."""
+    label = str(block.label)
+    inner = label.split("'", 2)[1] if "'" in label else label
+    return inner.rsplit("[", 1)[0]
+
+
+def edge_weights(sim, graph) -> dict:
+    """Realized weights of every dense spiking projection into on-chip neurons of one copy of
+    ``graph`` built by NengoLoihi (target 'simreal'): {edge index: (n_post, n_pre)} in the graph's
+    units (the block's float weights are the graph's times a constant scale, which is divided out)."""
+    from ...graph import Connection
+
+    out = {}
+    for block in sim.model.blocks:
+        name = node_of(block)
+        if name not in graph.nodes:
+            continue
+        edges = [(k, e) for k, e in enumerate(graph.edges) if e.target == name and isinstance(e, Connection)
+                 and e.into == "neurons" and graph.nodes[e.source].spiking]
+        cols = np.asarray(sim.model.block_comp_map[block])
+        for (k, edge), (f, r) in zip(edges, realized_weights(block)):
+            post, pre = graph.nodes[name].size, graph.nodes[edge.source].size
+            W = edge.matrix(post, pre)[cols]
+            f, r = f.reshape(pre, len(cols)).T, r.reshape(pre, len(cols)).T
+            nonzero = W != 0
+            scale = np.median(f[nonzero] / W[nonzero]) if nonzero.any() else 1.0
+            out.setdefault(k, np.array(edge.matrix(post, pre), dtype=float))[cols] = r / scale
+    return out
+
+
 def quantization(net, seed: int) -> dict:
     """Weight discretization of ``net`` on the chip: per block, the relative rms error of the
     realized weights, the number of distinct levels; and histograms of float vs realized weights
@@ -79,3 +110,39 @@ def quantization(net, seed: int) -> dict:
                             "realized": np.histogram(q, edges)[0].tolist()}
         out["relative_rms_error"] = float(np.sqrt(np.mean((q - f) ** 2)) / max(np.sqrt(np.mean(f**2)), 1e-30))
     return out
+
+
+def realized_tau(tau: float) -> float:
+    """The time constant (s) a Loihi low-pass of ``tau`` really has: the chip decays a current
+    by (4095 - d) / 4096 per step, d = round(4095 (1 - exp(-dt / tau)) - 1) (12 bits)."""
+    d = np.round(4095 * (1 - np.exp(-DT / tau)) - 1)
+    return float(-DT / np.log((4095 - d) / 4096))
+
+
+def lif_rates(J, tau_rc: float, tau_ref: float) -> np.ndarray:
+    """Rates (Hz) of Loihi LIF neurons for currents J (..., n): NengoLoihi's discretized curve
+    (whole-step refractory and spike periods)."""
+    from nengo_loihi.neurons import loihi_lif_rates
+
+    nengo = import_nengo()
+    import_loihi()
+    J = np.asarray(J, dtype=float)
+    neuron = nengo.LIF(tau_rc=tau_rc, tau_ref=tau_ref)
+    return loihi_lif_rates(neuron, J, np.ones(J.shape[-1]), np.zeros(J.shape[-1]), DT)
+
+
+def decode_gain() -> float:
+    """Static gain of NengoLoihi's decode neurons: the least-squares slope of their output
+    y(g) = scale dt sum(r_on(g) - r_off(g)) over their design range g in [-1, 1]. The Preset10
+    pairs scale y up by 1.02 on purpose (NengoLoihi's choice for summed inputs); a recurrent loop
+    needs unit gain, so the loop's decoders are divided by this."""
+    import_loihi()
+    from nengo_loihi.decode_neurons import Preset10DecodeNeurons
+
+    dn = Preset10DecodeNeurons(dt=DT)
+    gain, bias = dn.gain[::2], dn.bias[::2]
+    g = np.linspace(-1.0, 1.0, 401)
+    on = np.stack([np.ravel(dn.neuron_type.rates(v, gain, bias, dt=DT)) for v in g])
+    off = np.stack([np.ravel(dn.neuron_type.rates(-v, gain, bias, dt=DT)) for v in g])
+    y = dn.scale * DT * (on - off).sum(axis=1)
+    return float(y @ g / (g @ g))

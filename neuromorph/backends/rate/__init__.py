@@ -1,10 +1,13 @@
-"""The NumPy/SciPy rate reference: the ground truth every other backend is measured against."""
+"""The NumPy/SciPy rate reference: the ground truth every other backend is measured against.
+Each family integrates its own rate equations (:meth:`~neuromorph.families.base.Family.rate_simulate`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..base import Backend, Result
+from ... import families
+from ...records import Result
+from ..base import Backend, BackendError, Compiled
 
 
 class RateBackend(Backend):
@@ -13,25 +16,28 @@ class RateBackend(Backend):
 
     name = "rate"
     description = "NumPy/SciPy rate reference (ground truth)"
-    families = ("bm", "nla")
 
     def versions(self) -> dict:
         import scipy
 
         return {"numpy": np.__version__, "scipy": scipy.__version__}
 
+    def hardware(self) -> dict:
+        return {"runs_on": "CPU (NumPy/SciPy)", "target": "rate"}
+
     def simulate(self, model, progress=None, base_dir=None) -> Result:
         self.check(model)
-        if model.family == "bm":
-            from .bm import simulate_bm
+        return self.finish(families.of(model).rate_simulate(model, progress=progress, base_dir=base_dir))
 
-            return simulate_bm(model, progress)
-        from ...tasks import run_inference
+    def engine(self, model, weights=None, base_dir=None):
+        self.check(model)
+        return families.of(model).rate_engine(model, weights=weights, base_dir=base_dir)
 
-        return run_inference(self.nla_engine(model, base_dir=base_dir), model, progress)
+    def compile(self, model, base_dir=None) -> Compiled:
+        from .. import names
 
-    def nla_engine(self, model, weights=None, base_dir=None):
-        """A NumPy engine for an NLA model (``weights``: start from these instead of the spec's)."""
-        from .nla import NLAEngine
+        raise BackendError("backend 'rate' has nothing to compile; compile targets: "
+                           + ", ".join(n for n in names() if n != "rate"))
 
-        return NLAEngine(model, weights=weights, base_dir=base_dir)
+    def describe(self, compiled: Compiled) -> str:
+        return ""

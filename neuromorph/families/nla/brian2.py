@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...equations import Group, Monitor, Program, Readout, Syn, TimedInput
 from ...errors import NeuromorphError
-from ...families import nla
-from ...families.nla import dynamics as dyn
-from ..rate.nla import LaneState
-from .program import Group, Monitor, Program, Readout, Syn, TimedInput
+from ...graph import Substitution
+from .. import nla
+from . import dynamics as dyn
+from .rate import LaneState
 
 #: Brian2 expressions of rho, rho', rho'' (helper lines first), mirroring families/nla/rho.py.
 RHO = {
@@ -90,9 +91,10 @@ def pairs(mask: np.ndarray, lanes: int, n_pre: int, n_post: int):
 
 def scheme_substitutions(model) -> list:
     if model.neuron.lookahead and model.dynamics.scheme == "explicit":
-        return ["dynamics.scheme: explicit -> previous_step (the explicit linear solve of tau H du/dt = "
-                "-f - tau df/dt has no Brian2 equation form; the schemes agree for dt <= 0.1 tau and "
-                "weights that keep H's eigenvalues in (0, 2))"]
+        return [Substitution("dynamics.scheme", "explicit scheme", "previous-step scheme",
+                             "the explicit linear solve of tau H du/dt = -f - tau df/dt has no Brian2 equation form "
+                             "outside layered inference; the schemes agree for dt <= 0.1 tau and weights that keep "
+                             "H's eigenvalues in (0, 2)")]
     return []
 
 
@@ -261,13 +263,24 @@ def _recording(st, L, dt, record, every, need_u, n_in):
 
 class Brian2NLAEngine(LaneState):
     """The NLA engine interface (see the rate engine) on Brian2: each protocol is compiled to a
-    Brian2 program and run in one go; state and learned weights carry over between protocols."""
+    Brian2 program and run in one go (``run_program``, the backend's runner); state and learned
+    weights carry over between protocols."""
 
-    def __init__(self, model, weights=None, base_dir=None, codegen="numpy"):
+    def __init__(self, model, run_program, weights=None, base_dir=None):
         super().__init__(model, weights, base_dir)
-        self.codegen = codegen
-        self.stats = {"steps": 0, "learning_steps": 0, "substitutions": scheme_substitutions(model)}
+        self.run_program = run_program
+        self.stats = {"steps": 0, "learning_steps": 0}
+        self.substitutions: list = []
+        self.notes: list = []
         self.last_program = None
+
+    def run_info(self):
+        from ...records import RunInfo
+
+        steps = self.stats["steps"]
+        return RunInfo(backend="brian2", dt=self.s.dt, steps=steps, simulated_s=steps * self.s.dt,
+                       substitutions=list(self.substitutions), notes=list(self.notes),
+                       details={"engine": dict(self.stats)})
 
     def scale_eta(self, factor: float) -> None:
         for name in ("eta_W", "eta_in", "eta_b"):
@@ -278,8 +291,6 @@ class Brian2NLAEngine(LaneState):
             raise Brian2NLAError("the Brian2 compiler has no lateral-only learning (microcircuit)")
 
     def run_protocol(self, protocol, record=(), every: int = 1, marks=(), progress=None):
-        from .program import run
-
         if protocol.x0 is not None:
             self.reset(protocol.x0, protocol.target0)
         L, K = protocol.x.shape[1], protocol.steps
@@ -288,7 +299,9 @@ class Brian2NLAEngine(LaneState):
         prog = program(self.model, self.weights, self.st, self.s, protocol, self.state, record, every,
                        need_u=True)
         self.last_program = prog
-        _, traces, _, objs = run(prog, self.codegen)
+        self.substitutions += [x for x in prog.substitutions if x not in self.substitutions]
+        self.notes += [x for x in prog.notes if x not in self.notes]
+        _, traces, _, objs = self.run_program(prog)
         u_steps = traces.pop("__u_out_every_step")  # (K + 1, L, n_out)
         self._read_back(objs, protocol, L)
         self.stats["steps"] += K

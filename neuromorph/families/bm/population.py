@@ -1,4 +1,4 @@
-r"""Population coding of BM (Kim 2024) shared by the spiking backends (backend-neutral NumPy).
+r"""Population coding of BM (Kim 2024): tuning, ranges and decoders (backend-neutral NumPy).
 
 Per synapse k, one ensemble of LIF neurons represents x = (mu / R_mu, w / R_w, s / R_s), each
 coordinate within +-1/sqrt(3) so the vector stays in the unit ball (R: the rate reference's
@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..encoding import Ensemble, decoders, make_ensemble, unit_ball
-from ..errors import NeuromorphError
-from ..families import bm
-from ..seeds import rng_for, spiking_seed
+from ...encoding import Ensemble, decoders, make_ensemble, unit_ball
+from ...errors import NeuromorphError
+from ...seeds import rng_for, spiking_seed
+from . import maths as bm
 
 #: Decoder regularization (relative to the largest rate), as Nengo's default solver.
 REG = 0.05
@@ -59,8 +59,8 @@ def reference(model, system):
     """The rate reference's (mu, w) on the model's time grid: arrays (T, n)."""
     import dataclasses
 
-    from ..spec.common import Record
-    from .rate.bm import simulate_bm
+    from ...spec.common import Record
+    from .rate import simulate_bm
 
     ref = simulate_bm(dataclasses.replace(model, record=Record(variables=("mu", "w"), dt=None)))
     as2d = lambda a: np.asarray(a).reshape(len(a), -1)  # noqa: E731
@@ -154,7 +154,7 @@ def build(model, s_times, taus, tau_ref: float, rate_fn=None, max_rates=None, in
 def past(system, span: float) -> np.ndarray:
     """(mu, w, s) at t = -k h for k = 0..span/h (h = HISTORY_DT), integrating Eqs 23-24
     backwards from the initial state (momenta 0): shape (steps, 3, n)."""
-    from ..numerics import rk4_step
+    from ...numerics import rk4_step
 
     steps = int(np.ceil(span / HISTORY_DT)) + 1
     y = system.y0.copy()

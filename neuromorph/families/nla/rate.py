@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import NeuromorphError
-from ...families import nla
-from ...families.nla import dynamics as dyn
+from .. import nla
+from . import dynamics as dyn
 
 
 class Diverged(NeuromorphError):
@@ -72,6 +72,13 @@ class NLAEngine(LaneState):
         else:
             self._forward_eta = (self.s.eta_W, self.s.eta_in, self.s.eta_b)
             self.s.eta_W, self.s.eta_in, self.s.eta_b = (np.zeros_like(a) for a in self._forward_eta)
+
+    def run_info(self):
+        from ...records import RunInfo
+
+        steps = self.stats["steps"]
+        return RunInfo(backend="rate", dt=self.s.dt, steps=steps, simulated_s=steps * self.s.dt,
+                       hardware={"runs_on": "CPU (NumPy)"}, details={"engine": dict(self.stats)})
 
     def scale_eta(self, factor: float) -> None:
         for name in ("eta_W", "eta_in", "eta_b", "eta_IP", "eta_PI"):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from ... import expr
-from ...families import bm
+from ...equations import Group, Monitor, Program, Readout, TimedInput
+from ...graph import Substitution
 from ...spec.checks import steps
-from .program import Group, Monitor, Program, Readout, TimedInput
+from . import maths as bm
 
 #: Brian2 spellings of the expression functions it lacks.
 CALLS = {
@@ -65,8 +66,8 @@ def rate_program(model) -> Program:
     method = METHODS.get(model.time.integrator)
     if method is None:
         method = "rk4"
-        subs.append(f"integrator: scipy adaptive ({model.time.method}) -> Brian2 rk4 with dt = {model.time.dt:g} s "
-                    "(Brian2 has no adaptive solver without GSL)")
+        subs.append(Substitution("integrator", f"scipy adaptive ({model.time.method})",
+                                 f"Brian2 rk4 with dt = {model.time.dt:g} s", "Brian2 has no adaptive solver without GSL"))
     p = system.params
     init = {k: v for k, v in zip(bm.STATE, system.y0)}
     init.update(m_mu=p.m_mu, m_w=p.m_w, mu_d=p.mu_d, w_d=p.w_d)

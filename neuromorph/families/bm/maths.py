@@ -181,8 +181,8 @@ class BMSystem:
 
 def resolve(model) -> BMSystem:
     """Resolve a validated BM model (spec IR) into a :class:`BMSystem`."""
-    from ..signals import InputSignal, make_noises
-    from .common import param_values
+    from ...signals import InputSignal, make_noises
+    from ..common import param_values
 
     n = model.population.size if model.population else 1
     seed = model.seed

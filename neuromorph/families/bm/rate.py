@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...families import bm
 from ...numerics import STEPPERS, integrate_adaptive, integrate_fixed
+from ...records import Result, RunInfo
 from ...spec.checks import steps
-from ..base import Result
+from . import maths
 
 
 def record_every(model) -> int:
@@ -15,17 +15,17 @@ def record_every(model) -> int:
     return 1 if model.record.dt is None else steps(model.record.dt, model.time.dt)
 
 
-def simulate_bm(model, progress=None) -> Result:
+def simulate_bm(model, progress=None, backend: str = "rate") -> Result:
     """Integrate Eqs 23-26 for every synapse of ``model`` at once (state shape (4, N))."""
-    system = bm.resolve(model)
+    system = maths.resolve(model)
     time = model.time
 
     def rhs(t, y):
-        return bm.derivatives(y, system.signal(t), system.params)
+        return maths.derivatives(y, system.signal(t), system.params)
 
     n_steps = steps(time.duration, time.dt)
     every = record_every(model)
-    select = [bm.STATE.index(v) for v in model.record.variables]
+    select = [maths.STATE.index(v) for v in model.record.variables]
     if time.integrator in STEPPERS:
         t, ys = integrate_fixed(rhs, system.y0, time.dt, n_steps, time.integrator, every, select, progress)
     else:
@@ -35,13 +35,13 @@ def simulate_bm(model, progress=None) -> Result:
     for j, name in enumerate(model.record.variables):
         trace = ys[:, j, :]
         traces[name] = trace if model.population else trace[:, 0]
-    info = {
+    details = {
         "integrator": time.integrator if time.integrator in STEPPERS else f"scipy {time.method}",
-        "dt": time.dt,
-        "steps": n_steps,
         "synapses": system.n,
         "seeds": system.seeds,
     }
     if time.integrator == "scipy":
-        info.update(rtol=time.rtol, atol=time.atol)
+        details.update(rtol=time.rtol, atol=time.atol)
+    info = RunInfo(backend=backend, dt=time.dt, steps=n_steps, simulated_s=time.duration, details=details,
+                   hardware={"runs_on": "CPU (NumPy/SciPy)"})
     return Result(t=t, traces=traces, info=info)

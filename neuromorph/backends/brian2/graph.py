@@ -1,0 +1,411 @@
+r"""Network graphs as Brian2 programs: one builder per primitive (:data:`NODE_BUILDERS`), one
+per edge kind, all writing into a :class:`~neuromorph.equations.Program`.
+
+Every node is one ``NeuronGroup`` holding all copies (copy c of node n is neurons c n ... (c + 1) n
+- 1); every edge is one ``Synapses`` object with the copies' blocks as explicit index arrays.
+Synapse filters live in the target group, one set of variables per incoming edge e:
+
+- spikes through no filter into neurons: ``v += w / tau`` at once (not while refractory);
+- Lowpass(tau): ``dI_e/dt = -I_e/tau``, a spike adds ``w / tau``; a value source drives
+  ``dI_e/dt = (X_e - I_e)/tau`` with ``X_e`` the weighted sum of its values;
+- Alpha(tau): two such stages, ``a_e`` then ``I_e``.
+
+A decoded edge gets its own group of d filter units per copy (spikes add decoder rows), summed into
+the target as gain_i e_i . T y. Filter states start from an edge's history (the filter's input
+before t = 0, integrated with the trapezoid rule). Times in seconds; all variables dimensionless.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from ...equations import Group, Monitor, Program, Readout, Syn, TimedInput
+from ...graph import (IF, LI, LIF, AnalogEncoder, BernoulliEncoder, Connection, Decoded, GraphError, Host, Input,
+                      PoissonEncoder, RegularEncoder, Signal)
+from ...graph.edges import Alpha, Lowpass
+from ...spikes import RASTER_NEURONS, RASTER_SECONDS
+
+#: Host functions as Brian2 expressions of the summed input X.
+HOST_CODE = {"identity": "X", "relu": "clip(X, 0, inf)", "clip": "clip(X, {low}, {high})"}
+
+
+def group_name(name: str, taken: set) -> str:
+    """A Brian2 identifier for a graph node (``bm[0]`` -> ``n_bm_0``), unique within ``taken``."""
+    base = "n_" + re.sub(r"\W+", "_", name).strip("_")
+    out, k = base, 1
+    while out in taken:
+        out, k = f"{base}_{k}", k + 1
+    taken.add(out)
+    return out
+
+
+def tile(values, copies: int, size: int) -> np.ndarray:
+    """A per-neuron array for all copies: a number, (size,) or (copies, size) -> (copies x size,)."""
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim == 0:
+        return np.full(copies * size, float(arr))
+    if arr.ndim == 1:
+        return np.tile(arr, copies)
+    return arr.reshape(-1)
+
+
+def block_pairs(W: np.ndarray, copies: int, n_pre: int, n_post: int):
+    """(i_pre, j_post, weight) over every copy's block for the non-zero entries of W (post, pre)."""
+    post, pre = np.nonzero(W)
+    i = np.concatenate([pre + c * n_pre for c in range(copies)])
+    j = np.concatenate([post + c * n_post for c in range(copies)])
+    return i, j, np.tile(W[post, pre], copies)
+
+
+def primed(history, history_dt: float, tau: float, alpha: bool):
+    """Filter states at t = 0 from the filter's input before t = 0 ((steps, n), oldest first):
+    Lowpass: I = int e^(-s/tau)/tau u(-s) ds; Alpha: a = the same, I = int s/tau^2 e^(-s/tau) u(-s) ds."""
+    ago = (len(history) - 1 - np.arange(len(history))) * history_dt
+    weights = np.full(len(history), history_dt)
+    weights[[0, -1]] /= 2  # trapezoid rule
+    first = (np.exp(-ago / tau) / tau * weights) @ history
+    if not alpha:
+        return {"I": first}
+    second = (ago / tau**2 * np.exp(-ago / tau) * weights) @ history
+    return {"a": first, "I": second}
+
+
+class Builder:
+    """Collects the program's groups, synapses, inputs and monitors while nodes and edges are built."""
+
+    def __init__(self, graph, inputs: dict, input_dt: float, sample_dt: float, duration: float):
+        self.graph, self.inputs, self.input_dt = graph, inputs, input_dt
+        self.sample_dt, self.duration = sample_dt, duration
+        self.copies, self.dt = graph.copies, graph.dt
+        taken: set = set()
+        self.names = {name: group_name(name, taken) for name in graph.nodes}
+        self.groups: dict = {}
+        self.lines: dict = {name: [] for name in graph.nodes}  # extra equation lines per node
+        self.terms: dict = {name: [] for name in graph.nodes}  # summands of the node's input J or X
+        self.init: dict = {name: {} for name in graph.nodes}
+        self.timed: list = []
+        self.synapses: list = []
+        self.counted: set = set()  # spike sources whose events carry a count c
+        self.inline: set = set()  # edges read directly from a table by their encoder
+
+    def n(self, name: str) -> int:
+        return self.copies * self.graph.nodes[name].size
+
+    # -- input tables ---------------------------------------------------------------------------------
+    def table(self, name: str, values: np.ndarray, dt: float) -> str:
+        key = "ta_" + self.names[name][2:]
+        values = np.asarray(values, dtype=float)
+        size = self.graph.nodes[name].size
+        if values.ndim == 2:  # (steps, size): the same for every copy
+            values = np.tile(values, (1, self.copies))
+        self.timed.append(TimedInput(key, values.reshape(values.shape[0], self.copies * size), dt))
+        return key
+
+    def input_values(self, name: str) -> np.ndarray:
+        if name not in self.inputs:
+            raise GraphError(f"input node {name!r}: no values given for it (inputs: {', '.join(self.inputs) or 'none'})")
+        values = np.asarray(self.inputs[name], dtype=float)
+        size = self.graph.nodes[name].size
+        if values.shape[-1] != size or values.ndim not in (2, 3) or (values.ndim == 3 and values.shape[1] != self.copies):
+            raise GraphError(f"input node {name!r}: values have shape {values.shape}; expected (steps, {self.copies}, "
+                             f"{size}) or (steps, {size})")
+        return values
+
+
+def summed_input(b: Builder, name: str) -> str:
+    """The expression of a node's summed input (0 without incoming edges)."""
+    return " + ".join(b.terms[name]) or "0"
+
+
+# -- node builders --------------------------------------------------------------------------------
+
+
+def build_input(b: Builder, name: str, node: Input) -> Group:
+    values = b.input_values(name)
+    if node.kind == "value":
+        key = b.table(name, values, b.input_dt)
+        return Group(b.names[name], b.n(name), model=f"val = {key}(t, i) : 1", namespace={key: key})
+    # spike counts: placed on the first simulation step of each input step
+    ratio = max(1, int(round(b.input_dt / b.dt)))
+    grid = np.zeros((values.shape[0] * ratio,) + values.shape[1:])
+    grid[::ratio] = values
+    key = b.table(name, grid, b.dt)
+    b.counted.add(name)
+    return Group(b.names[name], b.n(name), model=f"c = {key}(t, i) : 1", namespace={key: key}, threshold="c > 0")
+
+
+def build_signal(b: Builder, name: str, node: Signal) -> Group:
+    key = b.table(name, node.values, node.dt)
+    return Group(b.names[name], b.n(name), model=f"val = {key}(t, i) : 1", namespace={key: key})
+
+
+def encoder_drive(b: Builder, name: str) -> str:
+    """The encoder's input x: a table read directly when it is one identity edge from an input."""
+    edges = b.graph.incoming(name)
+    if len(edges) == 1 and edges[0].weights.ndim == 0 and edges[0].synapse is None \
+            and isinstance(b.graph.nodes[edges[0].source], (Input, Signal)) \
+            and getattr(b.graph.nodes[edges[0].source], "kind", "value") == "value":
+        src = edges[0].source
+        values = b.input_values(src) if isinstance(b.graph.nodes[src], Input) else b.graph.nodes[src].values
+        dt = b.input_dt if isinstance(b.graph.nodes[src], Input) else b.graph.nodes[src].dt
+        key = b.table(name, float(edges[0].weights) * values, dt)
+        b.inline.add(edges[0])
+        return f"{key}(t, i)", {key: key}
+    return "X", {}
+
+
+def build_rate_encoder(b: Builder, name: str, node) -> Group:
+    drive, ns = encoder_drive(b, name)
+    model = [f"rate = max_rate*clip({drive}, 0, inf) : Hz", "max_rate : Hz (constant, shared)"]
+    if drive == "X":
+        model.append("X : 1")
+    return Group(b.names[name], b.n(name), model="\n".join(model), namespace=ns, threshold="rand() < rate*dt",
+                 init={"max_rate": (node.max_rate, "Hz")})
+
+
+def build_regular(b: Builder, name: str, node: RegularEncoder) -> Group:
+    drive, ns = encoder_drive(b, name)
+    model = ["dphi/dt = max_rate*clip(" + drive + ", 0, inf) : 1", "max_rate : Hz (constant, shared)"]
+    if drive == "X":
+        model.append("X : 1")
+    return Group(b.names[name], b.n(name), model="\n".join(model), namespace=ns, method="euler",
+                 threshold="phi >= 1", reset="phi -= 1",
+                 init={"max_rate": (node.max_rate, "Hz"), "phi": tile(node.phase, b.copies, node.size)})
+
+
+def build_analog(b: Builder, name: str, node: AnalogEncoder) -> Group:
+    return Group(b.names[name], b.n(name), model=f"val = {node.gain!r}*X : 1\nX : 1")
+
+
+def neuron_reset(node) -> str:
+    return "v = v_reset" if node.reset_mode == "zero" else "v -= v_th"
+
+
+def build_lif(b: Builder, name: str, node: LIF) -> Group:
+    model = ["dv/dt = (J - v)/tau_rc : 1 (unless refractory)", "J = bias + I_syn : 1", "bias : 1 (constant)",
+             "tau_rc : second (constant, shared)", "v_th : 1 (constant, shared)", "v_reset : 1 (constant, shared)"]
+    init = {"bias": tile(node.bias, b.copies, node.size), "tau_rc": (node.tau_rc, "second"),
+            "v_th": node.threshold, "v_reset": node.reset}
+    if node.v0 is not None:
+        init["v"] = tile(node.v0, b.copies, node.size)
+    regular = []
+    if node.v_min is not None:
+        regular.append((f"{b.names[name]}_floor", f"v = clip(v, {node.v_min!r}, inf)", 1))
+    return Group(b.names[name], b.n(name), model="\n".join(model), method="exponential_euler", init=init,
+                 threshold="v > v_th", reset=neuron_reset(node), refractory=node.tau_ref, regular=regular)
+
+
+def build_if(b: Builder, name: str, node: IF) -> Group:
+    model = ["dv/dt = J/tau : 1 (unless refractory)", "J = bias + I_syn : 1", "bias : 1 (constant)",
+             "tau : second (constant, shared)", "v_th : 1 (constant, shared)", "v_reset : 1 (constant, shared)"]
+    init = {"bias": tile(node.bias, b.copies, node.size), "tau": (node.tau, "second"), "v_th": node.threshold,
+            "v_reset": node.reset}
+    if node.v0 is not None:
+        init["v"] = tile(node.v0, b.copies, node.size)
+    return Group(b.names[name], b.n(name), model="\n".join(model), method="euler", init=init,
+                 threshold="v > v_th", reset=neuron_reset(node), refractory=node.tau_ref)
+
+
+def build_li(b: Builder, name: str, node: LI) -> Group:
+    init = {"bias": tile(node.bias, b.copies, node.size)}
+    if node.tau > 0:
+        model = ["dv/dt = (bias + I_syn - v)/tau : 1", "tau : second (constant, shared)"]
+        init["tau"] = (node.tau, "second")
+        if node.v0 is not None:
+            init["v"] = tile(node.v0, b.copies, node.size)
+        method = "exponential_euler"
+    else:
+        model, method = ["v = bias + I_syn : 1"], "euler"
+    return Group(b.names[name], b.n(name), model="\n".join(model + ["bias : 1 (constant)"]), method=method, init=init)
+
+
+def build_host(b: Builder, name: str, node: Host) -> Group:
+    code = HOST_CODE[node.function].format(low=node.params.get("low", "-inf"), high=node.params.get("high", "inf"))
+    return Group(b.names[name], b.n(name), model=f"val = {code} : 1\nX = I_syn : 1")
+
+
+NODE_BUILDERS = {
+    Input: build_input, Signal: build_signal, PoissonEncoder: build_rate_encoder, BernoulliEncoder: build_rate_encoder,
+    RegularEncoder: build_regular, AnalogEncoder: build_analog, LIF: build_lif, IF: build_if, LI: build_li,
+    Host: build_host,
+}
+
+#: The variable a value probe reads, and a value edge's source variable, per node type.
+VALUE = {Input: "val", Signal: "val", AnalogEncoder: "val", Host: "val", LI: "v", LIF: "J", IF: "J",
+         PoissonEncoder: "rate", BernoulliEncoder: "rate", RegularEncoder: "phi"}
+#: Nodes whose input sum is called X (encoders, hosts) rather than I_syn (neurons, read-outs).
+X_INPUT = (PoissonEncoder, BernoulliEncoder, RegularEncoder, AnalogEncoder)
+
+
+# -- edge builders --------------------------------------------------------------------------------
+
+
+def filter_lines(var: str, syn, driven: str | None) -> tuple[list, str, str | None]:
+    """Equations of one edge's synapse filter in the target group: (lines, output variable, the
+    variable a spike increments). ``driven``: the summed value input, or None for spikes."""
+    if syn is None:
+        return ([f"{var} = {driven} : 1"] if driven else []), (var if driven else ""), None
+    tau = f"tau_{var}"
+    if isinstance(syn, Lowpass):
+        rhs = f"({driven} - {var})" if driven else f"-{var}"
+        return [f"d{var}/dt = {rhs}/{tau} : 1", f"{tau} : second (constant, shared)"], var, var
+    a = f"a_{var}"
+    rhs = f"({driven} - {a})" if driven else f"-{a}"
+    return ([f"d{a}/dt = {rhs}/{tau} : 1", f"d{var}/dt = ({a} - {var})/{tau} : 1", f"{tau} : second (constant, shared)"],
+            var, a)
+
+
+def prime(b: Builder, target: str, var: str, edge, width_copies: int) -> None:
+    if edge.synapse is not None:
+        b.init[target][f"tau_{var}"] = (edge.synapse.tau, "second")
+    if edge.history is None or edge.synapse is None:
+        return
+    states = primed(np.asarray(edge.history), edge.history_dt, edge.synapse.tau, isinstance(edge.synapse, Alpha))
+    b.init[target][var] = np.tile(states["I"], width_copies)
+    if "a" in states:
+        b.init[target][f"a_{var}"] = np.tile(states["a"], width_copies)
+
+
+def spike_jump(node) -> float:
+    """What one unit of weight does to a voltage through no filter: 1 / tau."""
+    if isinstance(node, LIF):
+        return 1.0 / node.tau_rc
+    if isinstance(node, IF):
+        return 1.0 / node.tau
+    if isinstance(node, LI) and node.tau > 0:
+        return 1.0 / node.tau
+    raise GraphError(f"node {type(node).__name__}: spikes through no synapse need a neuron or an LI with tau > 0")
+
+
+def neuron_matrix(b: Builder, edge) -> np.ndarray:
+    """An edge's weights onto the target's neurons (into 'ensemble': gain_i e_i . W)."""
+    pre, post = b.graph.nodes[edge.source], b.graph.nodes[edge.target]
+    if edge.into == "ensemble":
+        W = edge.matrix(post.dimensions, pre.size)
+        return (post.gain[:, None] * post.encoders) @ W
+    return edge.matrix(post.size, pre.size)
+
+
+def build_connection(b: Builder, k: int, edge: Connection) -> None:
+    if edge in b.inline:
+        return
+    pre, post = b.graph.nodes[edge.source], b.graph.nodes[edge.target]
+    W = neuron_matrix(b, edge)
+    i, j, w = block_pairs(W, b.copies, pre.size, post.size)
+    var = f"I{k}"
+    src, dst = b.names[edge.source], b.names[edge.target]
+    if pre.spiking:
+        count = "*c_pre" if edge.source in b.counted else ""
+        if edge.synapse is None:
+            jump = spike_jump(post)
+            guard = "*int(not_refractory_post)" if isinstance(post, (LIF, IF)) else ""
+            b.synapses.append(Syn(f"s{k}", src, dst, "w : 1 (constant)", i, j, on_pre=f"v_post += w{count}{guard}",
+                                  init={"w": w * jump}))
+            return
+        lines, out, hit = filter_lines(var, edge.synapse, None)
+        b.lines[edge.target] += lines
+        b.terms[edge.target].append(out)
+        b.synapses.append(Syn(f"s{k}", src, dst, "w : 1 (constant)", i, j, on_pre=f"{hit}_post += w{count}",
+                              init={"w": w / edge.synapse.tau}))
+    else:
+        summed = f"X{k}"
+        b.lines[edge.target].append(f"{summed} : 1")
+        lines, out, _ = filter_lines(var, edge.synapse, summed)
+        b.lines[edge.target] += lines
+        b.terms[edge.target].append(out)
+        b.synapses.append(Syn(f"s{k}", src, dst, f"w : 1 (constant)\n{summed}_post = w*{VALUE[type(pre)]}_pre : 1 (summed)",
+                              i, j, init={"w": w}))
+    prime(b, edge.target, var, edge, b.copies)
+
+
+def build_decoded(b: Builder, k: int, edge: Decoded) -> None:
+    if edge.synapse is None:
+        raise GraphError(f"edge {edge.name!r}: the Brian2 builder needs a synapse on decoded edges")
+    pre, post = b.graph.nodes[edge.source], b.graph.nodes[edge.target]
+    d, copies = edge.dimensions, b.copies
+    dec = f"d{k}"
+    lines, out, hit = filter_lines("y", edge.synapse, None)
+    b.groups[dec] = Group(dec, copies * d, model="\n".join(lines), method="exponential_euler",
+                          init={"tau_y": (edge.synapse.tau, "second")})
+    if edge.history is not None:
+        states = primed(np.asarray(edge.history), edge.history_dt, edge.synapse.tau, isinstance(edge.synapse, Alpha))
+        b.groups[dec].init["y"] = np.tile(states["I"], copies)
+        if "a" in states:
+            b.groups[dec].init["a_y"] = np.tile(states["a"], copies)
+    i, j, w = block_pairs(edge.decoders.T, copies, pre.size, d)
+    b.synapses.append(Syn(f"s{k}_dec", b.names[edge.source], dec, "w : 1 (constant)", i, j,
+                          on_pre=f"{hit}_post += w", init={"w": w / edge.synapse.tau}))
+    T = edge.full_transform()
+    M = (post.gain[:, None] * post.encoders) @ T if isinstance(post, LIF) else T
+    i, j, w = block_pairs(M, copies, d, post.size)
+    summed = f"X{k}"
+    b.lines[edge.target].append(f"{summed} : 1")
+    b.terms[edge.target].append(summed)
+    b.synapses.append(Syn(f"s{k}_enc", dec, b.names[edge.target],
+                          f"w : 1 (constant)\n{summed}_post = w*y_pre : 1 (summed)", i, j, init={"w": w}))
+
+
+def program(graph, inputs=None, input_dt=None, duration: float = 0.0, sample_dt=None, seed: int = 0,
+            backend: str = "brian2-spiking") -> tuple[Program, dict]:
+    """The Brian2 program of ``graph`` and, per probe, (monitor or spike group, variable)."""
+    sample_dt = sample_dt or graph.dt
+    b = Builder(graph, dict(inputs or {}), input_dt or graph.dt, sample_dt, duration)
+    built = {name: NODE_BUILDERS[type(node)](b, name, node) for name, node in graph.nodes.items()}
+    for k, edge in enumerate(graph.edges):
+        (build_decoded if isinstance(edge, Decoded) else build_connection)(b, k, edge)
+    groups = []
+    for name, group in built.items():
+        node = graph.nodes[name]
+        extra = b.lines[name]
+        total = summed_input(b, name)
+        if isinstance(node, X_INPUT) and "X : 1" in group.model:
+            group.model = group.model.replace("X : 1", f"X = {total} : 1")
+        elif isinstance(node, Host):
+            group.model = group.model.replace("X = I_syn : 1", f"X = {total} : 1")
+        else:
+            group.model = group.model.replace("I_syn", f"({total})")
+        group.model = "\n".join([group.model] + extra)
+        group.init.update(b.init[name])
+        groups.append(group)
+    groups += list(b.groups.values())
+    monitors, readouts, probes = [], [], {}
+    spiking = [name for name, node in graph.nodes.items() if node.spiking]
+    for name in spiking:
+        monitors.append(Monitor(f"spk_{b.names[name]}", b.names[name], spikes=True))
+    for key, probe in graph.probes.items():
+        node = graph.nodes[probe.node]
+        if probe.variable == "spikes":
+            probes[key] = ("spikes", b.names[probe.node])
+            continue
+        var = "v" if probe.variable == "voltage" else VALUE[type(node)]
+        mon = f"mon_{b.names[probe.node]}_{var}"
+        if all(m.name != mon for m in monitors):
+            monitors.append(Monitor(mon, b.names[probe.node], variables=(var,), dt=sample_dt))
+        readouts.append(Readout(name=key, monitor=mon, variable=var, lanes=graph.copies))
+        probes[key] = ("value", mon)
+    prog = Program(model=graph.name, backend=backend, dt=graph.dt, duration=duration, seed=seed, groups=groups,
+                   synapses=b.synapses, inputs=b.timed, monitors=monitors, readouts=readouts, notes=list(graph.notes),
+                   substitutions=list(graph.substitutions))
+    return prog, {"probes": probes, "groups": b.names}
+
+
+def spike_bins(monitor, n: int, copies: int, sample_dt: float, duration: float) -> np.ndarray:
+    """Spike counts per sample period (K, copies, n/copies) from a SpikeMonitor."""
+    K = int(round(duration / sample_dt))
+    t = np.asarray(monitor.t_[:])
+    i = np.asarray(monitor.i[:])
+    out = np.zeros((K, n))
+    rows = np.minimum((t / sample_dt + 1e-9).astype(int), K - 1) if K else np.zeros(0, int)
+    np.add.at(out, (rows, i), 1)
+    return out.reshape(K, copies, n // copies)
+
+
+def raster_of(monitor, group: str) -> dict:
+    from ...spikes import raster
+
+    t = np.asarray(monitor.t_[:])
+    i = np.asarray(monitor.i[:])
+    keep = (i < RASTER_NEURONS) & (t < RASTER_SECONDS)
+    return raster(t[keep], i[keep], group)

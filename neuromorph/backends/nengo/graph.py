@@ -1,0 +1,362 @@
+r"""Network graphs as Nengo networks: one builder per primitive (:data:`NODE_BUILDERS`), one per
+edge kind. Every copy of a node is its own Nengo object (value nodes share one Node, sliced per
+copy), so NengoLoihi maps one copy's populations onto cores as it would a single network.
+
+- Input, Signal: a Node holding the table; spike counts are emitted as Nengo spikes (count / dt).
+- Encoders: Poisson (``PoissonSpiking``), Bernoulli (at most one spike per step), regular
+  (``SpikingRectifiedLinear``, the phase as its initial voltage), with gain = max rate; off chip on
+  Loihi.
+- LIF: ``nengo.LIF`` when the threshold is 1 and the reset is to 0 (a threshold s scales the
+  current by 1/s), else :class:`GraphLIF`; IF: :class:`GraphIF`.
+- LI: a summing Node, through Lowpass(tau) when tau > 0, plus its bias; Host: a Node.
+- Edges: ``nengo.Connection`` with the edge's transform (divided by the target's gain for neuron
+  inputs, since Nengo multiplies those by it) and synapse, primed from the edge's history;
+  decoded edges use ``NoSolver`` with the edge's decoders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ...graph import (IF, LI, LIF, AnalogEncoder, BernoulliEncoder, Connection, Decoded, GraphError, Host, Input,
+                      PoissonEncoder, RegularEncoder, Signal)
+from ...graph.edges import Alpha
+from ...spikes import RASTER_NEURONS
+from .common import SpikeCounter, bernoulli_type, filter_state, import_loihi, import_nengo, make_primed
+
+
+@dataclass
+class Built:
+    """A Nengo network built from a graph, with its probes and spike counters."""
+
+    net: object
+    steps: int
+    probes: dict = field(default_factory=dict)  # probe key -> [(nengo probe, kind)] per copy
+    counters: dict = field(default_factory=dict)  # node -> [SpikeCounter] per copy
+    raster: object = None
+    decode_tau: float | None = None
+
+
+def table_reader(values: np.ndarray, table_dt: float, sim_dt: float):
+    """A Node function reading row floor((t - dt/2) / table_dt) of ``values`` (the value held
+    during the step that ends at t)."""
+    last = len(values) - 1
+    flat = values.reshape(len(values), -1)
+    return lambda t: flat[min(max(int(np.floor((t - sim_dt / 2) / table_dt + 1e-9)), 0), last)]
+
+
+class Nodes:
+    """The Nengo objects of every node: ``out[name][c]`` what copy c sends (an ensemble's neurons
+    or a Node slice), ``into[name][c]`` where inputs go, ``ens[name][c]`` ensembles."""
+
+    def __init__(self, graph, inputs, input_dt, dt, loihi: bool, net):
+        self.graph, self.inputs, self.input_dt, self.dt, self.loihi, self.net = graph, inputs, input_dt, dt, loihi, net
+        self.out: dict = {}
+        self.into: dict = {}
+        self.ens: dict = {}
+
+    def input_values(self, name: str, node) -> np.ndarray:
+        if name not in self.inputs:
+            raise GraphError(f"input node {name!r}: no values given for it (inputs: {', '.join(self.inputs) or 'none'})")
+        values = np.asarray(self.inputs[name], dtype=float)
+        copies = self.graph.copies
+        if values.ndim == 2:
+            values = np.repeat(values[:, None, :], copies, axis=1)
+        if values.shape[1:] != (copies, node.size):
+            raise GraphError(f"input node {name!r}: values have shape {np.shape(self.inputs[name])}; expected "
+                             f"(steps, {copies}, {node.size}) or (steps, {node.size})")
+        return values
+
+    def shared_node(self, name: str, node, function, label: str) -> None:
+        nengo = import_nengo()
+        size, copies = node.size, self.graph.copies
+        obj = nengo.Node(function, size_out=size * copies, label=label)
+        self.out[name] = [obj[c * size:(c + 1) * size] for c in range(copies)]
+
+
+def copies_table(values: np.ndarray, copies: int) -> np.ndarray:
+    return np.repeat(values[:, None, :], copies, axis=1) if values.ndim == 2 else values
+
+
+def build_input(b: Nodes, name: str, node: Input) -> None:
+    values = b.input_values(name, node)
+    if node.kind == "spikes":
+        ratio = max(1, int(round(b.input_dt / b.dt)))
+        grid = np.zeros((values.shape[0] * ratio,) + values.shape[1:])
+        grid[::ratio] = values / b.dt  # Nengo spikes are 1/dt high
+        b.shared_node(name, node, table_reader(grid, b.dt, b.dt), name)
+    else:
+        b.shared_node(name, node, table_reader(values, b.input_dt, b.dt), name)
+
+
+def build_signal(b: Nodes, name: str, node: Signal) -> None:
+    b.shared_node(name, node, table_reader(copies_table(node.values, b.graph.copies), node.dt, b.dt), name)
+
+
+def _ensembles(b: Nodes, name: str, node, neuron_type, gain, bias, off_chip: bool = False, encoders=None,
+               dims: int = 1) -> None:
+    nengo = import_nengo()
+    objs = []
+    for c in range(b.graph.copies):
+        kw = {} if encoders is None else {"encoders": encoders}
+        ens = nengo.Ensemble(node.size, dims, neuron_type=neuron_type(c), gain=gain, bias=bias(c), label=f"{name}[{c}]",
+                             **kw)
+        if b.loihi and off_chip:
+            b.net.config[ens].on_chip = False
+        objs.append(ens)
+    b.ens[name] = objs
+    b.out[name] = [e.neurons for e in objs]
+    b.into[name] = [e.neurons for e in objs]
+
+
+def build_encoder(b: Nodes, name: str, node) -> None:
+    nengo = import_nengo()
+    if isinstance(node, PoissonEncoder):
+        kind = nengo.PoissonSpiking(nengo.RectifiedLinear())
+    elif isinstance(node, BernoulliEncoder):
+        kind = bernoulli_type(nengo.RectifiedLinear())
+    else:
+        phase = np.broadcast_to(node.phase, (b.graph.copies, node.size)) if node.phase.ndim < 2 else node.phase
+        _ensembles(b, name, node, lambda c: nengo.SpikingRectifiedLinear(initial_state={"voltage": phase[c]}),
+                   np.full(node.size, node.max_rate), lambda c: np.zeros(node.size), off_chip=True)
+        return
+    _ensembles(b, name, node, lambda c: kind, np.full(node.size, node.max_rate), lambda c: np.zeros(node.size),
+               off_chip=True)
+
+
+def build_analog(b: Nodes, name: str, node: AnalogEncoder) -> None:
+    nengo = import_nengo()
+    objs = [nengo.Node(lambda t, x, g=node.gain: g * x, size_in=node.size, label=f"{name}[{c}]")
+            for c in range(b.graph.copies)]
+    b.out[name] = b.into[name] = objs
+
+
+def per_copy(value, copies: int, size: int) -> np.ndarray:
+    arr = np.asarray(value, dtype=float)
+    return np.broadcast_to(arr, (copies, size)) if arr.ndim < 2 else arr
+
+
+def build_lif(b: Nodes, name: str, node: LIF) -> None:
+    nengo = import_nengo()
+    copies, size = b.graph.copies, node.size
+    v0 = per_copy(0.0 if node.v0 is None else node.v0, copies, size)
+    bias = per_copy(node.bias, copies, size)
+    gain = np.ones(size) if node.gain is None else node.gain
+    standard = node.reset == 0 and node.reset_mode == "zero"
+    scale = 1.0 / node.threshold if standard else 1.0
+    v_min = -np.inf if node.v_min is None else node.v_min * scale
+    if standard:
+        def kind(c):
+            return nengo.LIF(tau_rc=node.tau_rc, tau_ref=node.tau_ref, min_voltage=min(v_min, 0.0),
+                             initial_state={"voltage": v0[c] * scale})
+    else:
+        if b.loihi:
+            raise GraphError(f"node {name!r}: the chip's LIF resets to 0 at threshold 1")
+        def kind(c):
+            return GraphLIF(node.tau_rc, node.tau_ref, node.threshold, node.reset, node.reset_mode, node.v_min,
+                            initial_state={"voltage": v0[c]})
+    _ensembles(b, name, node, kind, gain * scale, lambda c: bias[c] * scale, encoders=node.encoders,
+               dims=node.dimensions or 1)
+
+
+def build_if(b: Nodes, name: str, node: IF) -> None:
+    if b.loihi:
+        raise GraphError(f"node {name!r}: IF neurons are not mapped to NengoLoihi yet")
+    copies, size = b.graph.copies, node.size
+    v0 = per_copy(0.0 if node.v0 is None else node.v0, copies, size)
+    bias = per_copy(node.bias, copies, size)
+    _ensembles(b, name, node, lambda c: GraphIF(node.tau, node.tau_ref, node.threshold, node.reset, node.reset_mode,
+                                                initial_state={"voltage": v0[c]}),
+               np.ones(size), lambda c: bias[c])
+
+
+def build_li(b: Nodes, name: str, node: LI) -> None:
+    nengo = import_nengo()
+    copies, size = b.graph.copies, node.size
+    bias = per_copy(node.bias, copies, size)
+    into, out = [], []
+    for c in range(copies):
+        if node.tau > 0:
+            total = nengo.Node(lambda t, x, bc=bias[c].copy(): x + bc, size_in=size, label=f"{name}.in[{c}]")
+            v = nengo.Node(lambda t, x: x, size_in=size, label=f"{name}[{c}]")
+            v0 = None if node.v0 is None else per_copy(node.v0, copies, size)[c]
+            syn = nengo.Lowpass(node.tau) if v0 is None else make_primed("lowpass", node.tau, v0[None, :])
+            nengo.Connection(total, v, synapse=syn)
+        else:
+            total = v = nengo.Node(lambda t, x, bc=bias[c].copy(): x + bc, size_in=size, label=f"{name}[{c}]")
+        into.append(total)
+        out.append(v)
+    b.into[name], b.out[name] = into, out
+
+
+def build_host(b: Nodes, name: str, node: Host) -> None:
+    nengo = import_nengo()
+    objs = [nengo.Node(lambda t, x: node.apply(x), size_in=node.size, label=f"{name}[{c}]")
+            for c in range(b.graph.copies)]
+    b.into[name] = b.out[name] = objs
+
+
+NODE_BUILDERS = {Input: build_input, Signal: build_signal, PoissonEncoder: build_encoder,
+                 BernoulliEncoder: build_encoder, RegularEncoder: build_encoder, AnalogEncoder: build_analog,
+                 LIF: build_lif, IF: build_if, LI: build_li, Host: build_host}
+
+
+def nengo_synapse(syn, history=None, history_dt=None, dt=0.001):
+    """The Nengo synapse of a graph synapse, its state primed from ``history`` (oldest first)."""
+    nengo = import_nengo()
+    if syn is None:
+        return None
+    kind = "alpha" if isinstance(syn, Alpha) else "lowpass"
+    if history is None:
+        return nengo.Alpha(syn.tau) if kind == "alpha" else nengo.Lowpass(syn.tau)
+    step = max(1, int(round(dt / history_dt)))
+    sampled = np.asarray(history)[::-1][::step][::-1]  # every dt, ending at t = 0
+    base = nengo.Alpha(syn.tau) if kind == "alpha" else nengo.Lowpass(syn.tau)
+    return make_primed(kind, syn.tau, filter_state(base, sampled, dt))
+
+
+def build_connection(b: Nodes, edge: Connection) -> None:
+    nengo = import_nengo()
+    pre, post = b.graph.nodes[edge.source], b.graph.nodes[edge.target]
+    width = post.dimensions if edge.into == "ensemble" else post.size
+    W = edge.matrix(width, pre.size)
+    history = edge.history
+    if edge.into == "neurons" and isinstance(post, LIF) and post.gain is not None:
+        W = W / post.gain[:, None]  # Nengo multiplies a neuron input by the ensemble's gain
+        history = None if history is None else history / post.gain
+    if edge.into == "ensemble":
+        targets = b.ens[edge.target]
+    else:
+        targets = b.into[edge.target]
+    for c in range(b.graph.copies):
+        syn = nengo_synapse(edge.synapse, None if history is None else history, edge.history_dt, b.dt)
+        nengo.Connection(b.out[edge.source][c], targets[c], transform=W, synapse=syn)
+
+
+def build_decoded(b: Nodes, edge: Decoded) -> None:
+    nengo = import_nengo()
+    post = b.graph.nodes[edge.target]
+    T = edge.full_transform()
+    d = edge.dimensions
+    history = None if edge.history is None else np.asarray(edge.history) @ T.T
+    targets = b.ens[edge.target] if isinstance(post, LIF) else b.into[edge.target]
+    for c in range(b.graph.copies):
+        nengo.Connection(b.ens[edge.source][c], targets[c], function=lambda x, d=d: np.zeros(d),
+                         solver=nengo.solvers.NoSolver(edge.decoders), transform=T,
+                         synapse=nengo_synapse(edge.synapse, history, edge.history_dt, b.dt))
+
+
+def network(graph, inputs=None, input_dt=None, duration: float = 0.0, seed: int = 0, loihi: bool = False) -> Built:
+    """The Nengo network of ``graph`` (legalized for the target), with probes and spike counters."""
+    nengo = import_nengo()
+    steps = int(round(duration / graph.dt))
+    built = Built(net=None, steps=steps, decode_tau=graph.meta.get("decode_tau"))
+    with nengo.Network(label=graph.name, seed=seed) as net:
+        if loihi:
+            import_loihi().add_params(net)
+        b = Nodes(graph, dict(inputs or {}), input_dt or graph.dt, graph.dt, loihi, net)
+        for name, node in graph.nodes.items():
+            NODE_BUILDERS[type(node)](b, name, node)
+        for edge in graph.edges:
+            (build_decoded if isinstance(edge, Decoded) else build_connection)(b, edge)
+        for name, node in graph.nodes.items():
+            if node.spiking and name in b.ens:
+                built.counters[name] = []
+                for c, ens in enumerate(b.ens[name]):
+                    counter = SpikeCounter(node.size, graph.dt)
+                    nengo.Connection(ens.neurons, nengo.Node(counter, size_in=node.size, size_out=0), synapse=None)
+                    built.counters[name].append(counter)
+        first = next(iter(graph.neurons()), None)
+        if first is not None:
+            built.raster = (first, nengo.Probe(b.ens[first][0].neurons[:RASTER_NEURONS], synapse=None))
+        for key, probe in graph.probes.items():
+            node = graph.nodes[probe.node]
+            if probe.variable == "spikes":
+                built.probes[key] = [(nengo.Probe(e.neurons, synapse=None), "spikes") for e in b.ens[probe.node]]
+            elif probe.variable == "voltage" and probe.node in b.ens:
+                built.probes[key] = [(nengo.Probe(e.neurons, "voltage", synapse=None), "voltage") for e in b.ens[probe.node]]
+            elif probe.node in b.ens:
+                raise GraphError(f"probe {key!r}: the Nengo builder probes the value of read-outs and host nodes, "
+                                 f"not of {type(node).__name__} neurons")
+            else:
+                built.probes[key] = [(nengo.Probe(o, synapse=None), "value") for o in b.out[probe.node]]
+    built.net = net
+    return built
+
+
+def gather(built: Built, sim, graph, sample_dt: float) -> dict:
+    """Probe arrays (K + 1, copies, n) for values (row 0: the first step's value) and (K, copies, n)
+    spike counts per sample period."""
+    ratio = max(1, int(round(sample_dt / graph.dt)))
+    out = {}
+    for key, entries in built.probes.items():
+        data = np.stack([sim.data[p] for p, _ in entries], axis=1)  # (steps, copies, n)
+        kind = entries[0][1]
+        if kind == "spikes":
+            counts = data * graph.dt
+            K = counts.shape[0] // ratio
+            out[key] = counts[: K * ratio].reshape(K, ratio, *counts.shape[1:]).sum(axis=1)
+        else:
+            rows = data[ratio - 1::ratio]
+            out[key] = np.concatenate([rows[:1], rows], axis=0)
+    return out
+
+
+# -- neuron types the graph needs beyond Nengo's own ------------------------------------------------
+
+
+def GraphLIF(tau_rc, tau_ref, threshold, reset, reset_mode, v_min, initial_state=None):
+    """A LIF neuron with any threshold, reset value and reset mode (exact exponential update per
+    step, refractory time counted down in steps; not for the chip)."""
+    nengo = import_nengo()
+
+    class GeneralLIF(nengo.neurons.NeuronType):
+        state = {"voltage": nengo.dists.Choice([0.0]), "refractory_time": nengo.dists.Choice([0.0])}
+        spiking = True
+
+        def step(self, dt, J, output, voltage, refractory_time):
+            refractory_time -= dt
+            active = refractory_time <= 0
+            voltage[active] = J[active] + (voltage[active] - J[active]) * np.exp(-dt / tau_rc)
+            if v_min is not None:
+                np.maximum(voltage, v_min, out=voltage)
+            spiked = voltage > threshold
+            output[...] = spiked / dt
+            if reset_mode == "zero":
+                voltage[spiked] = reset
+            else:
+                voltage[spiked] -= threshold - reset
+            refractory_time[spiked] = tau_ref
+
+        def max_rates_intercepts(self, gain, bias):
+            return np.full_like(gain, np.nan), np.full_like(gain, np.nan)
+
+    return GeneralLIF(initial_state=initial_state)
+
+
+def GraphIF(tau, tau_ref, threshold, reset, reset_mode, initial_state=None):
+    """A non-leaky integrate-and-fire neuron, tau dv/dt = J (not for the chip)."""
+    nengo = import_nengo()
+
+    class IntegrateAndFire(nengo.neurons.NeuronType):
+        state = {"voltage": nengo.dists.Choice([0.0]), "refractory_time": nengo.dists.Choice([0.0])}
+        spiking = True
+
+        def step(self, dt, J, output, voltage, refractory_time):
+            refractory_time -= dt
+            active = refractory_time <= 0
+            voltage[active] += J[active] * dt / tau
+            spiked = voltage > threshold
+            output[...] = spiked / dt
+            if reset_mode == "zero":
+                voltage[spiked] = reset
+            else:
+                voltage[spiked] -= threshold - reset
+            refractory_time[spiked] = tau_ref
+
+        def max_rates_intercepts(self, gain, bias):
+            return np.full_like(gain, np.nan), np.full_like(gain, np.nan)
+
+    return IntegrateAndFire(initial_state=initial_state)

@@ -1,0 +1,135 @@
+"""The interface every model family implements: its maths behind one declared contract.
+
+A family owns the rate reference (ground truth), the Brian2 rate-mode equations, its tasks and
+metrics, and one lowering to the spiking network graph. Backends ask a family for these through
+the methods below and never branch on the family's name; a new family subclasses
+:class:`Family`, registers with :func:`neuromorph.families.register` (or in ``REGISTRY``), and
+runs on every backend.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, Callable
+
+from ..errors import NeuromorphError
+
+
+class UnsupportedModel(NeuromorphError):
+    """A backend or command cannot run this model; the message says what would."""
+
+
+class Family(ABC):
+    """A model family.
+
+    Attributes
+    ----------
+    name : str
+        The spec's ``family`` value.
+    description : str
+    learns : bool
+        Whether ``neuromorph train`` applies (the family has weights it learns with a task).
+    """
+
+    name: str = ""
+    description: str = ""
+    learns: bool = False
+
+    # -- the rate reference -----------------------------------------------------------------------
+    @abstractmethod
+    def rate_simulate(self, model, progress=None, base_dir=None):
+        """The rate reference's run of ``model``: a :class:`~neuromorph.records.Result`."""
+
+    def rate_engine(self, model, weights=None, base_dir=None):
+        """A rate engine for the family's tasks (learning families)."""
+        raise UnsupportedModel(f"family {self.name!r} has no learning engine")
+
+    # -- Brian2 rate mode ---------------------------------------------------------------------------
+    @abstractmethod
+    def brian2_program(self, model, base_dir=None):
+        """The rate model as Brian2 equations (:class:`~neuromorph.equations.Program`): what
+        ``neuromorph compile --target brian2`` shows and writes as a script."""
+
+    @abstractmethod
+    def brian2_simulate(self, model, run_program: Callable, progress=None, base_dir=None):
+        """Run ``model`` with Brian2 rate equations; ``run_program(program)`` runs a
+        :class:`~neuromorph.equations.Program` and returns (t, traces, spikes, objects)."""
+
+    def brian2_engine(self, model, weights, run_program: Callable, base_dir=None):
+        raise UnsupportedModel(f"family {self.name!r} has no Brian2 learning engine")
+
+    # -- spiking --------------------------------------------------------------------------------
+    @abstractmethod
+    def lower(self, model, weights, traits, copies: int = 1):
+        """The model as a spiking network graph for a target with ``traits``
+        (:class:`~neuromorph.graph.Traits`), ``copies`` lanes."""
+
+    @abstractmethod
+    def spiking_simulate(self, model, simulator, progress=None, base_dir=None):
+        """Run ``model`` on a spiking backend (``simulator``: ``traits()``, ``run_graph()``)."""
+
+    @abstractmethod
+    def graph_run(self, model, copies: int = 1, base_dir=None) -> dict:
+        """How the model's graph runs on its own (a compiled script): ``inputs`` (Input node ->
+        array), ``input_dt``, ``duration`` and ``sample_dt`` (s), ``seed``."""
+
+    def spiking_engine(self, model, weights, simulator, base_dir=None):
+        """A task engine on a spiking backend (for learning in spikes)."""
+        raise UnsupportedModel(f"family {self.name!r} does not learn on spiking backends")
+
+    # -- weights, tasks, presentation -----------------------------------------------------------
+    def weights(self, model, base_dir=None) -> Any:
+        """The weights a run uses (trained file or seeded initial ones), or None."""
+        return None
+
+    def initial_weights(self, model) -> Any:
+        return None
+
+    def needs_training(self, model, base_dir=None) -> bool:
+        """Whether a comparison must train weights first (none on file)."""
+        return False
+
+    def train(self, model, engine, progress=None) -> tuple[list, dict]:
+        raise UnsupportedModel(f"family {self.name!r} has no learning to run; `train` is for learning families")
+
+    def train_steps(self, model) -> int:
+        return 0
+
+    def weights_bytes(self, model, weights, meta: dict) -> bytes:
+        raise UnsupportedModel(f"family {self.name!r} has no weights to save")
+
+    def simulation_steps(self, model) -> int:
+        """Steps a simulate run takes (progress bars)."""
+        return 0
+
+    def override_paths(self, model) -> dict:
+        """Command-line override -> (section, key) in the spec: ``duration``, ``dt`` and, for
+        classification tasks, ``presentation``."""
+        return {}
+
+    def classification(self, model) -> bool:
+        """Whether the model's task is classification (accuracy against presentation time)."""
+        return False
+
+    def presentation(self, model) -> float | None:
+        return None
+
+    # -- reporting ------------------------------------------------------------------------------
+    def summary_extras(self, model) -> dict:
+        """Extra summary entries (e.g. an analytic fixed point)."""
+        return {}
+
+    def console_lines(self, summary: dict) -> list:
+        """Lines ``neuromorph simulate`` prints after a run, beyond the metrics."""
+        return []
+
+    def plot_kind(self, model) -> str:
+        """How ``traces.png`` draws a run: ``time_series``, ``phase_plane`` (adds the (w, mu)
+        plane) or ``lanes`` (arrays (T, lanes, n): lane 0)."""
+        return "time_series"
+
+    def weights_from_graph(self, model, graph, weights, edges=None):
+        """``weights`` with the values the graph's edges hold (the inverse of :meth:`lower` for
+        trained weights: quantized or learned on a target); ``edges``: indices of the edges to
+        read (default: all)."""
+        raise UnsupportedModel(f"family {self.name!r} has no weights in its graph")

@@ -1,0 +1,124 @@
+"""The ``nla`` family behind the :class:`~neuromorph.families.base.Family` interface."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..base import Family
+
+
+class NLAFamily(Family):
+    name = "nla"
+    description = "neuronal least-action networks (Senn et al. 2024)"
+    learns = True
+
+    # -- rate reference ----------------------------------------------------------------------
+    def rate_engine(self, model, weights=None, base_dir=None):
+        from .rate import NLAEngine
+
+        return NLAEngine(model, weights=weights, base_dir=base_dir)
+
+    def rate_simulate(self, model, progress=None, base_dir=None):
+        from ...tasks import run_inference
+
+        return run_inference(self.rate_engine(model, base_dir=base_dir), model, progress)
+
+    # -- Brian2 rate mode --------------------------------------------------------------------
+    def brian2_engine(self, model, weights, run_program, base_dir=None):
+        from .brian2 import Brian2NLAEngine
+
+        return Brian2NLAEngine(model, run_program, weights=weights, base_dir=base_dir)
+
+    def brian2_program(self, model, base_dir=None):
+        from ...tasks import make_task, record_every
+        from .brian2 import program
+        from .rate import LaneState
+
+        lanes = LaneState(model, base_dir=base_dir)
+        protocol = make_task(model).eval_protocol()
+        lanes.reset(protocol.x0, protocol.target0)
+        return program(model, lanes.weights, lanes.st, lanes.s, protocol, lanes.state,
+                       record=tuple(model.record.variables), every=record_every(model))
+
+    def brian2_simulate(self, model, run_program, progress=None, base_dir=None):
+        from ...tasks import run_inference
+
+        return run_inference(self.brian2_engine(model, None, run_program, base_dir), model, progress)
+
+    # -- spiking -----------------------------------------------------------------------------
+    def lower(self, model, weights, traits, copies: int = 1):
+        from .lower import lower
+
+        return lower(model, weights, traits, copies)
+
+    def graph_run(self, model, copies: int = 1, base_dir=None) -> dict:
+        from ...seeds import spiking_seed
+        from ...tasks import make_task
+
+        protocol = make_task(model).eval_protocol()
+        dt = model.dynamics.dt
+        return {"inputs": {"x": protocol.x[:, :copies]}, "input_dt": dt, "duration": protocol.steps * dt,
+                "sample_dt": dt, "seed": spiking_seed(model)}
+
+    def spiking_simulate(self, model, simulator, progress=None, base_dir=None):
+        from ...tasks import run_inference
+        from ...tasks.engines import GraphEngine
+
+        engine = GraphEngine(self, model, self.weights(model, base_dir), simulator)
+        return run_inference(engine, model, progress)
+
+    def weights_from_graph(self, model, graph, weights, edges=None):
+        from .lower import weights_from_graph
+
+        return weights_from_graph(model, graph, weights, edges)
+
+    # -- weights and tasks -------------------------------------------------------------------
+    def weights(self, model, base_dir=None):
+        from . import model_weights, structure
+
+        return model_weights(model, structure(model), base_dir)
+
+    def initial_weights(self, model):
+        from . import init_weights, structure
+
+        return init_weights(model, structure(model))
+
+    def needs_training(self, model, base_dir=None) -> bool:
+        from . import weights_path
+
+        return model.weights is None or not Path(weights_path(model, base_dir)).exists()
+
+    def train(self, model, engine, progress=None):
+        from ...tasks import make_task
+
+        return make_task(model).train(engine, progress=progress)
+
+    def train_steps(self, model) -> int:
+        from ...tasks import make_task
+
+        return make_task(model).train_steps()
+
+    def weights_bytes(self, model, weights, meta: dict) -> bytes:
+        from .network import structure, weights_bytes
+
+        return weights_bytes(weights, structure(model), meta)
+
+    def simulation_steps(self, model) -> int:
+        from ...tasks import make_task
+
+        return make_task(model).eval_steps()
+
+    def override_paths(self, model) -> dict:
+        paths = {"duration": ("task", "duration"), "dt": ("dynamics", "dt")}
+        if self.classification(model):
+            paths["presentation"] = ("task", "presentation")
+        return paths
+
+    def classification(self, model) -> bool:
+        return model.task.kind == "digits"
+
+    def presentation(self, model) -> float | None:
+        return model.task.presentation if self.classification(model) else None
+
+    def plot_kind(self, model) -> str:
+        return "lanes"

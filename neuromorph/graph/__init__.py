@@ -1,0 +1,18 @@
+"""The spiking network graph between the model families and the simulators.
+
+Families lower a model to a :class:`Graph` (:mod:`.nodes`, :mod:`.edges`); targets legalize it
+(:mod:`.legalize`, against the :class:`~.target.Traits` a backend declares); backends build and run
+any graph (one builder per primitive); hardware reads the legalized graph. Graphs print
+(:func:`describe`) and serialize losslessly (:mod:`.serialize`)."""
+
+from .edges import Alpha, Connection, Decoded, Lowpass
+from .legalize import legalize
+from .network import Graph, Substitution
+from .nodes import (IF, LI, LIF, AnalogEncoder, BernoulliEncoder, GraphError, Host, Input, PoissonEncoder, Probe,
+                    RegularEncoder, Signal)
+from .target import DecodePath, Traits
+from .text import describe
+
+__all__ = ["Graph", "Substitution", "Connection", "Decoded", "Lowpass", "Alpha", "Input", "Signal", "PoissonEncoder",
+           "BernoulliEncoder", "RegularEncoder", "AnalogEncoder", "LIF", "IF", "LI", "Host", "Probe", "GraphError",
+           "Traits", "DecodePath", "legalize", "describe"]

@@ -1,0 +1,182 @@
+r"""Edges of the network graph: projections with their synapse filters.
+
+A :class:`Connection` from node a to node b adds :math:`I_b(t) = W\,(h * s_a)(t)` to b's input,
+with W (size_b x size_a) its ``weights`` and h the synapse's impulse response (unit area):
+
+- ``None``: no filter, :math:`h = \delta`; a spike of weight w raises an LIF voltage by
+  w / tau_rc at once, a value passes unchanged;
+- :class:`Lowpass`: :math:`h(t) = e^{-t/\tau}/\tau`;
+- :class:`Alpha`: :math:`h(t) = (t/\tau^2)\,e^{-t/\tau}` (two Lowpass(tau) stages in series).
+
+Spike trains are sums of Dirac impulses (units 1/s), so a filtered spike train is a rate in Hz.
+
+A :class:`Decoded` edge (NEF) decodes the d-vector :math:`y = D^T (h * s_a)` from an ensemble's
+spikes and adds :math:`g_i\,e_i \cdot T y` to each neuron i of the post ensemble (or T y to a
+value node): the same as a full weight matrix :math:`g\,E\,T\,D^T`, kept in factored form
+because targets build it that way (NengoLoihi routes it through decode neurons).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from .nodes import GraphError, as_array
+
+
+@dataclass(frozen=True, eq=False)
+class Lowpass:
+    r"""First-order synapse, :math:`h(t) = e^{-t/\tau}/\tau` (s)."""
+
+    tau: float
+
+    def check(self, where: str) -> None:
+        if not (isinstance(self.tau, (int, float)) and math.isfinite(self.tau) and self.tau > 0):
+            raise GraphError(f"{where}: synapse tau must be > 0 s (got {self.tau!r})")
+
+    def __str__(self) -> str:
+        return f"Lowpass({self.tau * 1e3:g} ms)"
+
+
+@dataclass(frozen=True, eq=False)
+class Alpha:
+    r"""Alpha synapse, :math:`h(t) = (t/\tau^2)\,e^{-t/\tau}`: two Lowpass(tau) in series;
+    mean delay 2 tau, :math:`\int h^2 = 1/(4\tau)`."""
+
+    tau: float
+
+    def check(self, where: str) -> None:
+        if not (isinstance(self.tau, (int, float)) and math.isfinite(self.tau) and self.tau > 0):
+            raise GraphError(f"{where}: synapse tau must be > 0 s (got {self.tau!r})")
+
+    def __str__(self) -> str:
+        return f"Alpha({self.tau * 1e3:g} ms)"
+
+
+Synapse = Lowpass | Alpha | None
+SYNAPSE_TYPES = {"Lowpass": Lowpass, "Alpha": Alpha}
+
+
+def synapse_name(syn: Synapse) -> str:
+    return "none" if syn is None else str(syn)
+
+
+def _history(where: str, history, width: int, history_dt) -> None:
+    if history is None:
+        return
+    if history.ndim != 2 or history.shape[1] != width:
+        raise GraphError(f"{where}: history must have shape (steps, {width}) (got {history.shape})")
+    if not (history_dt and history_dt > 0):
+        raise GraphError(f"{where}: a history needs history_dt > 0 s")
+
+
+@dataclass(frozen=True, eq=False)
+class Connection:
+    """A projection ``source`` -> ``target``: weights (target size x source size), or a number
+    (identity times that number, sizes equal), through ``synapse``.
+
+    ``into``: ``neurons`` (the result is a current into each target neuron) or ``ensemble`` (the
+    result is a vector in the target ensemble's represented space, encoded as gain_i e_i . y).
+
+    ``history`` (steps, width), oldest first, every ``history_dt`` seconds: what entered the
+    synapse (W s) before t = 0, so targets can start its filter as if the run had been under way
+    (None: the filter starts at rest)."""
+
+    source: str
+    target: str
+    weights: np.ndarray | float = 1.0
+    synapse: Synapse = None
+    into: Literal["neurons", "ensemble"] = "neurons"
+    history: np.ndarray | None = None
+    history_dt: float | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "weights", as_array(self.weights))
+        if self.history is not None:
+            object.__setattr__(self, "history", as_array(self.history))
+
+    @property
+    def name(self) -> str:
+        return f"{self.source} -> {self.target}"
+
+    def matrix(self, n_post: int, n_pre: int) -> np.ndarray:
+        """The weights as a (n_post, n_pre) matrix."""
+        return self.weights if self.weights.ndim == 2 else float(self.weights) * np.eye(n_post, n_pre)
+
+    def check(self, n_post: int, n_pre: int) -> None:
+        where = f"edge {self.name!r}"
+        w = self.weights
+        if w.ndim == 0:
+            if n_post != n_pre:
+                raise GraphError(f"{where}: a scalar weight needs equal sizes (source {n_pre}, target {n_post})")
+        elif w.shape != (n_post, n_pre):
+            raise GraphError(f"{where}: weights have shape {w.shape}; expected (target size, source size) = "
+                             f"({n_post}, {n_pre})")
+        if not np.all(np.isfinite(w)):
+            raise GraphError(f"{where}: weights are not all finite")
+        if self.synapse is not None:
+            self.synapse.check(where)
+        if self.into not in ("neurons", "ensemble"):
+            raise GraphError(f"{where}: into must be 'neurons' or 'ensemble' (got {self.into!r})")
+        _history(where, self.history, n_post, self.history_dt)
+
+
+@dataclass(frozen=True, eq=False)
+class Decoded:
+    r"""A decoded (NEF) projection from an ensemble: y = decoders^T (h * spikes), shape (d,),
+    then ``transform`` (d_post x d; None: identity) into the target's represented space.
+
+    ``history`` (steps, d), oldest first, every ``history_dt`` s: the decoded value y before t = 0
+    (primes the synapse as for :class:`Connection`)."""
+
+    source: str
+    target: str
+    decoders: np.ndarray
+    transform: np.ndarray | None = None
+    synapse: Synapse = None
+    history: np.ndarray | None = None
+    history_dt: float | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "decoders", as_array(self.decoders))
+        for key in ("transform", "history"):
+            if getattr(self, key) is not None:
+                object.__setattr__(self, key, as_array(getattr(self, key)))
+
+    @property
+    def name(self) -> str:
+        return f"{self.source} => {self.target}"
+
+    @property
+    def dimensions(self) -> int:
+        return int(self.decoders.shape[1])
+
+    def out_dimensions(self) -> int:
+        return self.dimensions if self.transform is None else int(self.transform.shape[0])
+
+    def full_transform(self) -> np.ndarray:
+        return np.eye(self.dimensions) if self.transform is None else self.transform
+
+    def check(self, n_pre: int, d_post: int) -> None:
+        where = f"edge {self.name!r}"
+        if self.decoders.ndim != 2 or self.decoders.shape[0] != n_pre:
+            raise GraphError(f"{where}: decoders must have shape ({n_pre}, d) (got {self.decoders.shape})")
+        if self.transform is not None and self.transform.shape != (d_post, self.dimensions):
+            raise GraphError(f"{where}: transform has shape {self.transform.shape}; expected ({d_post}, "
+                             f"{self.dimensions})")
+        if self.transform is None and d_post != self.dimensions:
+            raise GraphError(f"{where}: decodes {self.dimensions} dimensions into a target of {d_post}; give a transform")
+        for key in ("decoders", "transform"):
+            value = getattr(self, key)
+            if value is not None and not np.all(np.isfinite(value)):
+                raise GraphError(f"{where}: {key} are not all finite")
+        if self.synapse is not None:
+            self.synapse.check(where)
+        _history(where, self.history, self.dimensions, self.history_dt)
+
+
+Edge = Connection | Decoded
+EDGE_TYPES = {"Connection": Connection, "Decoded": Decoded}

@@ -1,0 +1,146 @@
+"""The network graph: named nodes, edges between them, probes, and what the compilers changed.
+
+A graph describes ``copies`` independent copies of one network that share every parameter (the
+lanes of a batch); sizes are per copy, and per-copy arrays (initial voltages, signals, inputs)
+carry a copies axis. Recurrent edges are allowed. Graphs are immutable: passes return new ones.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from .edges import Connection, Decoded
+from .nodes import LI, LIF, Host, GraphError, Input, Node, Signal
+
+
+@dataclass(frozen=True)
+class Substitution:
+    """A change a compiler made because a target cannot do what the model says.
+
+    ``id`` names the limit (stable: tests and reports use it); ``original`` and ``replacement``
+    say what changed; ``why`` gives the limit and why the replacement keeps the meaning;
+    ``detail`` holds numbers (JSON types)."""
+
+    id: str
+    original: str
+    replacement: str
+    why: str
+    detail: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        out = {"id": self.id, "original": self.original, "replacement": self.replacement, "why": self.why}
+        if self.detail:
+            out["detail"] = self.detail
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Substitution":
+        return cls(data["id"], data["original"], data["replacement"], data["why"], dict(data.get("detail", {})))
+
+    def __str__(self) -> str:
+        return f"[{self.id}] {self.original} -> {self.replacement} ({self.why})"
+
+
+#: Nodes whose input is a current into neurons.
+NEURONS = (LIF,)
+
+
+@dataclass(frozen=True)
+class Graph:
+    """A spiking network: nodes by name, edges, probes, the simulation step ``dt`` (s) it was
+    made for, ``copies`` (lanes), and the record of what compilers substituted.
+
+    ``meta``: plain-data hints for targets (e.g. ``decode_tau``, the filter NengoLoihi puts on
+    decoded on-chip connections)."""
+
+    name: str
+    nodes: dict
+    edges: tuple = ()
+    probes: dict = field(default_factory=dict)
+    dt: float = 0.001
+    copies: int = 1
+    substitutions: tuple = ()
+    notes: tuple = ()
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        object.__setattr__(self, "edges", tuple(self.edges))
+        object.__setattr__(self, "substitutions", tuple(self.substitutions))
+        object.__setattr__(self, "notes", tuple(self.notes))
+        self.check()
+
+    # -- checks ----------------------------------------------------------------------------------
+    def check(self) -> None:
+        """Raise :class:`GraphError` naming the first node, edge or probe that is not well formed."""
+        if not (isinstance(self.copies, int) and self.copies >= 1):
+            raise GraphError(f"graph {self.name!r}: copies must be a positive integer (got {self.copies!r})")
+        if not (self.dt > 0):
+            raise GraphError(f"graph {self.name!r}: dt must be > 0 s (got {self.dt!r})")
+        for name, node in self.nodes.items():
+            if not isinstance(node, Node):
+                raise GraphError(f"node {name!r}: not a graph primitive ({type(node).__name__})")
+            node.check(name, self.copies)
+        for edge in self.edges:
+            self._check_edge(edge)
+        for name, probe in self.probes.items():
+            probe.check(name, self.nodes)
+
+    def _check_edge(self, edge) -> None:
+        for end in (edge.source, edge.target):
+            if end not in self.nodes:
+                from ..errors import unknown_name
+
+                raise GraphError(f"edge {edge.name!r}: " + unknown_name("node", end, sorted(self.nodes)))
+        pre, post = self.nodes[edge.source], self.nodes[edge.target]
+        if isinstance(post, (Input, Signal)):
+            raise GraphError(f"edge {edge.name!r}: {type(post).__name__} node {edge.target!r} takes no input")
+        if isinstance(edge, Decoded):
+            if not isinstance(pre, LIF):
+                raise GraphError(f"edge {edge.name!r}: a decoded edge starts at a LIF ensemble "
+                                 f"(got {type(pre).__name__})")
+            if isinstance(post, LIF):
+                if post.encoders is None:
+                    raise GraphError(f"edge {edge.name!r}: the target {edge.target!r} has no encoders to decode into")
+                d_post = post.dimensions
+            elif isinstance(post, (LI, Host)):
+                d_post = post.size
+            else:
+                raise GraphError(f"edge {edge.name!r}: cannot decode into a {type(post).__name__} node")
+            edge.check(pre.size, d_post)
+        elif isinstance(edge, Connection):
+            width = post.size
+            if edge.into == "ensemble":
+                if not (isinstance(post, LIF) and post.encoders is not None):
+                    raise GraphError(f"edge {edge.name!r}: into 'ensemble' needs a LIF target with encoders")
+                width = post.dimensions
+            edge.check(width, pre.size)
+        else:
+            raise GraphError(f"edge {edge!r}: not a graph edge")
+
+    # -- queries ---------------------------------------------------------------------------------
+    def incoming(self, name: str) -> list:
+        return [e for e in self.edges if e.target == name]
+
+    def outgoing(self, name: str) -> list:
+        return [e for e in self.edges if e.source == name]
+
+    def neurons(self) -> dict:
+        """Spiking neuron populations (not encoders) by name."""
+        from .nodes import IF
+
+        return {k: n for k, n in self.nodes.items() if isinstance(n, (LIF, IF))}
+
+    def inputs(self) -> dict:
+        return {k: n for k, n in self.nodes.items() if isinstance(n, Input)}
+
+    # -- changes ---------------------------------------------------------------------------------
+    def replace(self, **changes) -> "Graph":
+        return dataclasses.replace(self, **changes)
+
+    def with_nodes(self, **nodes) -> "Graph":
+        return self.replace(nodes={**self.nodes, **nodes})
+
+    def substituted(self, *subs: Substitution) -> "Graph":
+        known = {s.id for s in self.substitutions}
+        return self.replace(substitutions=self.substitutions + tuple(s for s in subs if s.id not in known))

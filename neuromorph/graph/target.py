@@ -1,0 +1,79 @@
+"""What a simulator or chip can do, as data: the :class:`Traits` a backend declares. Families
+read them when a mapping depends on the target (population coding solves decoders for the
+target's neurons and synapses); :mod:`.legalize` rewrites a graph to fit them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class DecodePath:
+    """How a target realizes decoded recurrent edges between on-chip ensembles: through decode
+    neurons (NengoLoihi) whose output passes a low-pass of ``tau`` (s; set per graph in
+    ``meta['decode_tau']``), ``latency`` (s) of spike delay, and a static ``gain``."""
+
+    tau: float
+    latency: float
+    gain: float
+
+
+@dataclass(frozen=True)
+class Traits:
+    """A target's capabilities.
+
+    Attributes
+    ----------
+    name : str
+        The backend's name (for records).
+    dt : float or None
+        The fixed simulation step (s), or None if the graph's own step is used.
+    synapses : frozenset
+        Synapse kinds (``none``, ``lowpass``, ``alpha``) allowed on edges into on-chip neurons.
+    chip : bool
+        Whether neurons run on a chip, apart from host-side encoders, signals and read-outs.
+    offchip_spikes_per_step : int or None
+        Most spikes an off-chip population can send to the chip per step.
+    settable_voltage : bool
+        Whether initial voltages can be set.
+    refractory_on_grid : bool
+        Spikes fall on the step grid and refractoriness ends one step early, so the mean
+        inter-spike interval is tau_ref + rise - dt/2 (Brian2's clock-driven LIF).
+    reset_modes : frozenset
+        LIF reset modes the target supports.
+    lif_rates : callable or None
+        ``(J, tau_rc, tau_ref) -> rates (Hz)`` of the target's LIF neurons if not the exact
+        curve (Loihi: whole-step refractory and spike periods).
+    decode : DecodePath or None
+        Decoded on-chip recurrence goes through decode neurons.
+    realized_tau : callable or None
+        ``tau -> the time constant (s) an on-chip low-pass of tau really has`` (Loihi's 12-bit
+        decays), if not tau itself.
+    weight_bits : int or None
+        Bits of an on-chip weight (None: float).
+    learning_rules : frozenset
+        On-chip learning rules.
+    """
+
+    name: str
+    dt: float | None = None
+    synapses: frozenset = frozenset({"none", "lowpass", "alpha"})
+    chip: bool = False
+    offchip_spikes_per_step: int | None = None
+    settable_voltage: bool = True
+    refractory_on_grid: bool = False
+    reset_modes: frozenset = frozenset({"zero", "subtract"})
+    lif_rates: Callable | None = None
+    decode: DecodePath | None = None
+    realized_tau: Callable | None = None
+    weight_bits: int | None = None
+    learning_rules: frozenset = field(default_factory=frozenset)
+
+    def step(self, graph_dt: float) -> float:
+        """The step a graph made for ``graph_dt`` runs with here."""
+        return self.dt if self.dt is not None else graph_dt
+
+    def tau(self, tau: float) -> float:
+        """The time constant (s) an on-chip low-pass of ``tau`` has on this target."""
+        return self.realized_tau(tau) if self.realized_tau is not None else tau
