@@ -16,8 +16,8 @@ import time
 import brian2 as b2
 
 from neuromorph import spec
-from neuromorph.backends.brian2 import bm as b2bm
 from neuromorph.backends.brian2.program import build
+from neuromorph.families.bm.brian2 import rate_program
 from neuromorph.backends.brian2.targets import activate
 
 from _common import report
@@ -47,7 +47,7 @@ def handwritten():
 
 
 def compiled():
-    program = b2bm.rate_program(spec.validate_data(DATA)[0])
+    program = rate_program(spec.validate_data(DATA)[0])
     return b2.Network(list(build(program).values()))
 
 

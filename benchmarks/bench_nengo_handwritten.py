@@ -17,10 +17,10 @@ import warnings
 
 import numpy as np
 
-from neuromorph import spec
-from neuromorph.backends.nengo import nla as nnla
+from neuromorph import backends, families, spec
 from neuromorph.backends.nengo.common import SpikeCounter, quiet, simulator
 from neuromorph.families import nla
+from neuromorph.graph import legalize
 from neuromorph.tasks import make_task
 
 from _common import report
@@ -64,6 +64,14 @@ def handwritten(model, st, weights, protocol):
     return net, probe
 
 
+def compiled(name, model, weights, protocol):
+    """The network neuromorph builds: the family's graph, legalized for the backend, built."""
+    backend = backends.get(name)
+    graph = legalize(families.of(model).lower(model, weights, backend.traits(), 1), backend.traits())
+    duration = protocol.steps * model.dynamics.dt
+    return backend.network(graph, {"x": protocol.x[:, :1]}, model.dynamics.dt, duration, model.seed).net
+
+
 def build_and_run(net, steps, backend="nengo", target=None):
     start = time.perf_counter()
     with quiet(), simulator(net, backend, 0, target) as sim:
@@ -75,14 +83,14 @@ def main(repeats: int) -> dict:
     warnings.simplefilter("ignore")
     model, st, weights, protocol = setup()
     steps = protocol.steps
-    compiled = nnla.network(model, weights, st, protocol, "nengo").net
+    ours = compiled("nengo", model, weights, protocol)
     hand, _ = handwritten(model, st, weights, protocol)
-    build_and_run(hand, steps), build_and_run(compiled, steps)  # warm-up
+    build_and_run(hand, steps), build_and_run(ours, steps)  # warm-up
     t_hand, t_comp = [], []
     for _ in range(repeats):
         t_hand.append(build_and_run(hand, steps))
-        t_comp.append(build_and_run(compiled, steps))
-    on_loihi = nnla.network(model, weights, st, protocol, "loihi").net
+        t_comp.append(build_and_run(ours, steps))
+    on_loihi = compiled("loihi", model, weights, protocol)
     emulator = min(build_and_run(on_loihi, steps, "loihi", "sim") for _ in range(max(1, repeats // 2)))
     rows = {
         "network": "nla_digits 64-100-10, one copy", "images": IMAGES, "steps": steps, "repeats": repeats,

@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from neuromorph import spec
-from neuromorph.backends.rate.nla import NLAEngine
+from neuromorph.families.nla.rate import NLAEngine
 from neuromorph.tasks.digits import Digits
 
 from _common import peak_memory, report, timed

@@ -93,6 +93,46 @@ def compile(model, target: str = "brian2", *, out=None, codegen=None):  # noqa: 
     return compiled, text, written
 
 
+def compare(model, backends_: list | None = None, *, presentation_times=None, seeds: int = 1, profiles=None,
+            out=None, progress=None):
+    """Run a model on several backends with the same inputs and seeds (the reference always runs);
+    with ``out``, write ``metrics.json``, ``report.md``, ``report.html`` and ``plots/`` there.
+
+    Returns
+    -------
+    (neuromorph.compare.runner.Comparison, dict)
+        The runs, and the ``metrics.json`` document.
+    """
+    from .compare import compare_and_report
+
+    model, spec_file = _model(model)
+    names = backends_ or backends.names()
+    return compare_and_report(model, names, presentation_times, seeds, out, spec_file=spec_file, progress=progress,
+                              profiles=profiles)
+
+
+def deploy(manifest, out=None, *, progress=None):
+    """Deploy a manifest (model, target, hardware profile, run settings): check the fit, run the
+    target and the backends it is compared with, write the report to ``out``.
+
+    Returns
+    -------
+    (Deployment, Comparison, dict)
+    """
+    from .compare.deploy import deploy as run_deploy
+
+    return run_deploy(manifest, out, progress=progress)
+
+
+def check(model, profile: str, *, build: bool = True):
+    """Whether a model fits the chip of a hardware profile (every design rule, cores, chips); with
+    ``build``, also the build of the profile's simulator backend. Returns a ``CheckReport``."""
+    from .hardware import check as hw_check
+
+    model, spec_file = _model(model)
+    return hw_check.run(model, profile, base_dir=str(Path(spec_file).parent) if spec_file else None, build=build)
+
+
 def info() -> dict:
     """Known model families, installed backends and hardware profiles."""
     from .hardware import profile_names
@@ -107,4 +147,4 @@ def info() -> dict:
     return {"families": families.names(), "backends": found, "hardware_profiles": profile_names()}
 
 
-__all__ = ["load", "validate", "simulate", "train", "compile", "info", "SpecError"]
+__all__ = ["load", "validate", "simulate", "train", "compile", "compare", "deploy", "check", "info", "SpecError"]

@@ -90,7 +90,8 @@ def validate(model):
 @main.command()
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--backend", "-b", default="rate", show_default=True, help="Backend name (see `neuromorph info`).")
-@click.option("--duration", type=float, help="Override the simulated time (s): time.duration (bm), task.duration (nla).")
+@click.option("--duration", type=float,
+              help="Override the simulated time (s): time.duration (bm), task.duration (nla).")
 @click.option("--dt", type=float, help="Override the step (s): time.dt (bm), dynamics.dt (nla).")
 @click.option("--seed", type=int, help="Override the spec's seed.")
 @click.option("--presentation", type=float, help="Override task.presentation (s), digits models: time per image.")
@@ -213,7 +214,7 @@ def _profiles(text: str | None) -> list:
 def compare(model, backends, presentation_times, seeds, profiles, out, progress, debug):
     """Run MODEL on several backends with the same inputs and seeds; write OUT/metrics.json,
     OUT/report.md, OUT/report.html and OUT/plots/."""
-    from .compare import compare_and_report
+    from . import api
     from .compare.report import text_table
     from .compare.runner import plan_steps
 
@@ -224,8 +225,8 @@ def compare(model, backends, presentation_times, seeds, profiles, out, progress,
         chips = _profiles(profiles)
         total = plan_steps(ir, names, times, seeds, chips)
         with _progress_bar(_show(progress), total, f"compare {ir.name}") as update:
-            _, doc = compare_and_report(ir, names, times, seeds, out, spec_file=model, progress=update,
-                                        profiles=chips)
+            _, doc = api.compare(model, names, presentation_times=times, seeds=seeds, profiles=chips, out=out,
+                                 progress=update)
     click.echo(text_table(doc))
     click.echo(f"report: {Path(out) / 'report.html'}")
 
@@ -238,7 +239,7 @@ def compare(model, backends, presentation_times, seeds, profiles, out, progress,
 def deploy(manifest, out, progress, debug):
     """Deploy MANIFEST (deploy/*.yaml: model, target, hardware profile, run settings): validate,
     check the fit, run the target and the backends it is compared with, write the report to OUT."""
-    from .compare.deploy import deploy as run_deploy
+    from . import api
     from .compare.deploy import load
     from .compare.report import text_table
     from .compare.runner import plan_steps
@@ -250,7 +251,7 @@ def deploy(manifest, out, progress, debug):
         times = list(m.run.presentation_times) if m.run.presentation_times else None
         total = plan_steps(dep.model, names, times, m.run.seeds, dep.profiles)
         with _progress_bar(_show(progress), total, f"deploy {m.name}") as update:
-            dep, _, doc = run_deploy(manifest, out, progress=update)
+            dep, _, doc = api.deploy(manifest, out, progress=update)
     click.echo(f"{m.name}: {dep.model.name} on {m.target} ({doc['backends'][m.target]['hardware']['runs_on']})")
     if dep.fit is not None:
         click.echo(f"fit on {m.hardware_profile}: {dep.fit['verdict']}")
@@ -262,18 +263,20 @@ def deploy(manifest, out, progress, debug):
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--profile", "-p", required=True, help="Hardware profile name (see `neuromorph info`) or a .yaml path.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option("--no-build", is_flag=True, help="Skip NengoLoihi's own build (loihi1): estimate only.")
+@click.option("--no-build", is_flag=True, help="Skip the build of the profile's simulator backend (loihi1: "
+                                                 "NengoLoihi): estimate only.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of neuromorph errors.")
 def check(model, profile, as_json, no_build, debug):
     """Check whether MODEL fits the chip of a hardware profile: every design rule, errors and
     warnings, cores and chips needed, what would have to change. Exit status 1 if it does not fit."""
     import json
 
+    from . import api
     from .hardware import check as hw_check
 
-    ir = _load(model)
+    _load(model)
     with _reported(debug):
-        report = hw_check.run(ir, profile, base_dir=str(Path(model).parent), build=not no_build)
+        report = api.check(model, profile, build=not no_build)
     click.echo(json.dumps(report.as_dict(), indent=2) if as_json else hw_check.text(report))
     if report.errors:
         sys.exit(1)

@@ -86,10 +86,3 @@ def decoders(ens: Ensemble, points: np.ndarray, targets: np.ndarray, reg: float 
     sigma = reg * A.max()
     gram = A.T @ A + len(points) * sigma**2 * np.eye(ens.n)
     return np.linalg.solve(gram, A.T @ targets)
-
-
-def alpha_feedback(x, f, jac_f, tau: float) -> np.ndarray:
-    """g(x) = x + 2 tau f(x) + tau^2 J_f(x) f(x): the recurrent function that makes an alpha
-    synapse (two equal first-order stages of time constant tau) realize dx/dt = f(x)."""
-    fx = f(x)
-    return x + 2.0 * tau * fx + tau**2 * np.einsum("pij,pj->pi", jac_f(x), fx)

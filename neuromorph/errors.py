@@ -63,14 +63,6 @@ class SpecError(NeuromorphError):
         return [p for p in self.problems if p.severity == "error"]
 
 
-class CompileError(NeuromorphError):
-    """A model cannot be compiled to the requested target."""
-
-
-class BackendUnavailable(NeuromorphError):
-    """A backend's simulator is not installed or cannot run here."""
-
-
 def did_you_mean(name: str, valid) -> str:
     """Return `` (did you mean 'x'?)`` for the closest valid name, or ``''``."""
     close = difflib.get_close_matches(str(name), [str(v) for v in valid], n=1, cutoff=0.6)

@@ -84,7 +84,8 @@ def integrate_adaptive(rhs, y0, t_record, method: str = "DOP853", rtol: float = 
     def flat_rhs(t, y):
         return rhs(t, y.reshape(shape)).reshape(-1)
 
-    sol = solve_ivp(flat_rhs, (t_record[0], t_record[-1]), y0.reshape(-1), method=method, t_eval=t_record, rtol=rtol, atol=atol)
+    sol = solve_ivp(flat_rhs, (t_record[0], t_record[-1]), y0.reshape(-1), method=method, t_eval=t_record, rtol=rtol,
+                    atol=atol)
     if not sol.success:
         raise RuntimeError(f"scipy solve_ivp ({method}) failed: {sol.message}")
     ys = sol.y.T.reshape((len(t_record),) + shape)

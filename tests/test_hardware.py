@@ -75,7 +75,8 @@ def test_profiles_reject_bad_values_with_clear_errors(cli, tmp_path):
     text = (ROOT / "hardware_profiles" / "loihi1.yaml").read_text()
     bad = text.replace("  neurons: {value: 1024,", "  nerons: {value: 1024,")
     bad = bad.replace("time_step: {value: 0.001,", "time_step: {value: -0.001,")
-    bad = bad.replace("refractory_max_steps: {value: 63, source: \"nengo_loihi 1.1.0, nxsdk_objects.py\", status: measured}",
+    bad = bad.replace("refractory_max_steps: {value: 63, source: \"nengo_loihi 1.1.0, nxsdk_objects.py\", "
+                      "status: measured}",
                       "refractory_max_steps: {value: null, source: \"x\", status: measured}")
     bad = bad.replace("status: disputed", "status: doubtful")
     path = tmp_path / "broken.yaml"
@@ -90,7 +91,8 @@ def test_profiles_reject_bad_values_with_clear_errors(cli, tmp_path):
     assert "energy.synaptic_op_pj.status" in err and "'measured'" in err
     res = cli("check", MODELS / "nla_digits.yaml", "--profile", "lohi1")
     assert res.code == 2
-    assert "unknown hardware profile 'lohi1' (did you mean 'loihi1'?); should be one of: cpu, loihi1, loihi2, spinnaker2" \
+    assert "unknown hardware profile 'lohi1' (did you mean 'loihi1'?); should be one of: " \
+        "cpu, loihi1, loihi2, spinnaker2" \
         in res.err
 
 

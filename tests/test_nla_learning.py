@@ -55,7 +55,8 @@ def test_signals_reproduce_withheld_channels():
     assert metrics["nrmse"] < 0.3 < metrics["nrmse_before_training"]
 
 
-@pytest.mark.parametrize("name", ["nla_digits", "nla_digits_fa", "nla_digits_microcircuit", "nla_teacher", "nla_signals"])
+@pytest.mark.parametrize("name", ["nla_digits", "nla_digits_fa", "nla_digits_microcircuit", "nla_teacher",
+                                  "nla_signals"])
 def test_shipped_weights_are_regenerated_exactly(name):
     model = nm.load(MODELS / f"{name}.yaml")
     if model.weights is None:

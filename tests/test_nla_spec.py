@@ -29,7 +29,8 @@ def put(d, dotted, value):
 
 CASES = [
     ("nla_teacher", "neuron.rho", "sigmoid", "neuron.rho",
-     "unknown value 'sigmoid' (did you mean 'hard_sigmoid'?); should be one of: hard_sigmoid, logistic, relu, lif, soft_lif"),
+     "unknown value 'sigmoid' (did you mean 'hard_sigmoid'?); should be one of: "
+     "hard_sigmoid, logistic, relu, lif, soft_lif"),
     ("nla_teacher", "neuron.tau", -0.01, "neuron.tau", "must be > 0"),
     ("nla_teacher", "learning.lanes", 0, "learning.lanes", "must be > 0"),
     ("nla_teacher", "learning.feedback", "random", "learning.feedback",

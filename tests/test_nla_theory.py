@@ -16,7 +16,7 @@ from .nla_helpers import engine, nla_model, smooth_input
 def run_and_compare(model, duration, warmup, every, target_fn=None):
     """Drive an engine with smooth input and a smooth target; yield per-check quantities."""
     eng = engine(model)
-    st, s = eng.st, eng.s
+    st, s = eng.structure, eng.settings
     lanes = model.learning.lanes
     x_of = smooth_input(st.n_in, lanes)
     target_of = target_fn or (lambda x: np.tanh(x[..., : st.n_out] * 2 - 1))
@@ -42,6 +42,7 @@ def cosine(a, b):
     return float(np.sum(a * b) / (np.linalg.norm(a) * np.linalg.norm(b)))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rho, std, beta, dt, bias", [
     ("logistic", 0.6, 4e-4, 3e-6, 0.0),
     ("soft_lif", 0.4, 2e-4, 2e-6, 1.5),  # soft-LIF neurons fire above u = 1: bias them into range
@@ -58,12 +59,13 @@ def test_rt_deep_errors_equal_backprop_errors(rho, std, beta, dt, bias):
     eng, checks = run_and_compare(model, duration=0.13, warmup=0.1, every=500)
     assert len(checks) >= 10
     for q, delta, _ in checks:
-        for layer in eng.st.layers:
+        for layer in eng.structure.layers:
             a, b = q.e_bar[:, layer] / beta, delta[:, layer]
             assert cosine(a, b) >= 0.999
             assert np.linalg.norm(a - b) / np.linalg.norm(b) <= 1e-3
 
 
+@pytest.mark.slow
 def test_weight_update_parallel_to_gradient_as_beta_goes_to_zero():
     """dW/dt ~ eta e_bar r_bar^T -> -dC/dW direction as beta -> 0 (Theorem 1 (ii))."""
     cos = {}
@@ -74,13 +76,13 @@ def test_weight_update_parallel_to_gradient_as_beta_goes_to_zero():
         eng, checks = run_and_compare(model, duration=0.12, warmup=0.1, every=400)
         worst = 1.0
         for q, delta, u_fwd in checks:
-            grads = dyn.plasticity(q, eng.weights, eng.s)
-            r_fwd = eng.s.rho(u_fwd)[0]
-            mask = eng.st.mask_W
+            grads = dyn.plasticity(q, eng.weights, eng.settings)
+            r_fwd = eng.settings.rho(u_fwd)[0]
+            mask = eng.structure.mask_W
             neg_dC_dW = (delta.T @ r_fwd) / delta.shape[0] * mask  # -dC/dW for the forward network
-            neg_dC_dWin = (delta.T @ q.xbar) / delta.shape[0] * eng.st.mask_in
-            step = np.concatenate([grads["W"][mask], grads["W_in"][eng.st.mask_in]])
-            grad = np.concatenate([neg_dC_dW[mask], neg_dC_dWin[eng.st.mask_in]])
+            neg_dC_dWin = (delta.T @ q.xbar) / delta.shape[0] * eng.structure.mask_in
+            step = np.concatenate([grads["W"][mask], grads["W_in"][eng.structure.mask_in]])
+            grad = np.concatenate([neg_dC_dW[mask], neg_dC_dWin[eng.structure.mask_in]])
             worst = min(worst, cosine(step, grad))
         cos[beta] = worst
     assert cos[1e-3] >= 0.999
@@ -88,7 +90,7 @@ def test_weight_update_parallel_to_gradient_as_beta_goes_to_zero():
 
 
 def f_norm(eng, x, target, beta):
-    q = dyn.terms(eng.state.u, eng.state.xbar, x, target, np.zeros_like(target), beta, eng.weights, eng.s)
+    q = dyn.terms(eng.state.u, eng.state.xbar, x, target, np.zeros_like(target), beta, eng.weights, eng.settings)
     return np.linalg.norm(q.f)
 
 
@@ -98,7 +100,7 @@ def test_explicit_scheme_makes_f_decay_with_tau():
                       learning={"beta": 0.1, "init": {"std": 0.5, "clip": 1.5}, "lanes": 3},
                       dynamics={"dt": 1e-5})
     eng = engine(model)
-    st = eng.st
+    st = eng.structure
     x = np.full((3, st.n_in), 0.4)
     eng.reset(x)
     eng.state.u = eng.state.u + np.random.default_rng(3).normal(0, 0.2, size=eng.state.u.shape)
@@ -118,11 +120,11 @@ def linear_deep_network(eng, gain, level=10.0):
     hold every unit near ``level``, so threshold-linear units stay active: a linear deep
     network whose only dynamics is what NLA adds."""
     rng = np.random.default_rng(7)
-    st = eng.st
+    st = eng.structure
     w = eng.weights
     w.W[:] = 0.0
     prev_mean = np.full(st.n_in, 0.5)
-    for k, (name, post, pre) in enumerate(st.projections()):
+    for k, (_, post, pre) in enumerate(st.projections()):
         n_post = post.stop - post.start
         q, _ = np.linalg.qr(rng.normal(size=(10, 10)))
         block = gain * q[:n_post, : (pre.stop - pre.start)]
@@ -141,7 +143,7 @@ def lag_and_error(hidden_layers, lookahead, gain=0.2):
                       learning={"beta": 0.0, "lanes": 1}, dynamics={"dt": 2e-4})
     eng = engine(model)
     linear_deep_network(eng, gain)
-    st, s = eng.st, eng.s
+    st, s = eng.structure, eng.settings
     x_of = smooth_input(st.n_in, 1, seed=5, low=0.8, high=1.2)
     t = np.arange(int(round(1.5 / s.dt))) * s.dt
     xs = x_of(t)
@@ -183,7 +185,7 @@ def test_layered_solver_equals_dense_solve(rho, feedback):
                       dynamics={"dt": 1e-4})
     eng = engine(model, bias_shift=0.8 if rho == "soft_lif" else 0.3)
     rng = np.random.default_rng(1)
-    st, s = eng.st, eng.s
+    st, s = eng.structure, eng.settings
     x = rng.uniform(size=(4, st.n_in))
     u = rng.normal(0.5, 0.6, size=(4, st.n))
     target = nla.full_target(st, rng.uniform(size=(4, st.n_out)))
@@ -212,14 +214,14 @@ def test_hessian_equals_numerical_jacobian_of_f():
                           dynamics={"dt": 1e-4})
         eng = engine(model)
         rng = np.random.default_rng(2)
-        st, s = eng.st, eng.s
+        st, s = eng.structure, eng.settings
         x = rng.uniform(size=(1, st.n_in))
         u = rng.normal(0.3, 0.5, size=(1, st.n))
         target = nla.full_target(st, rng.uniform(size=(1, st.n_out)))
         beta = nla.beta_vector(st, 0.2)
 
-        def f(uu):
-            return dyn.terms(uu, x, x, target, np.zeros_like(target), beta, eng.weights, s).f
+        def f(uu, x=x, target=target, beta=beta, weights=eng.weights, s=s):
+            return dyn.terms(uu, x, x, target, np.zeros_like(target), beta, weights, s).f
 
         q = dyn.terms(u, x, x, target, np.zeros_like(target), beta, eng.weights, s)
         H = dyn.hessian(q, beta, eng.weights, *dyn.coupling(eng.weights, s))[0]
@@ -264,7 +266,7 @@ def test_self_predicting_microcircuit_cancels_top_down_input(nudging):
     model = nla_model([5, 6, 4, 3], neuron={"rho": "logistic"}, microcircuit={"beta_I": 0.2, "nudging": nudging},
                       learning={"init": {"std": 0.5, "clip": 1.5}, "bias": False, "lanes": 2})
     eng = engine(model)
-    w, st = eng.weights, eng.st
+    w, st = eng.weights, eng.structure
     for k, inter in enumerate(st.inter_slices()):
         lower, upper = st.layers[k], st.layers[k + 1]
         B_IP = w.B_IP[inter, upper]
@@ -273,7 +275,7 @@ def test_self_predicting_microcircuit_cancels_top_down_input(nudging):
         w.W_IP[inter, lower] = B_IP @ w.W[upper, lower]
         w.W_PI[lower, inter] = w.B[lower, upper] @ np.linalg.inv(B_IP)
     x = np.random.default_rng(0).uniform(size=(2, st.n_in))
-    u = dyn.forward(w, st, eng.s.rho, x)
-    q = dyn.terms(u, x, x, np.zeros_like(u), np.zeros_like(u), np.zeros(st.n), w, eng.s)
+    u = dyn.forward(w, st, eng.settings.rho, x)
+    q = dyn.terms(u, x, x, np.zeros_like(u), np.zeros_like(u), np.zeros(st.n), w, eng.settings)
     assert np.abs(q.v).max() < 1e-10
     np.testing.assert_allclose(nla.alignment_angles(w, st), 0.0, atol=1e-5)

@@ -79,7 +79,8 @@ def corrupted_text(draw):
     text = yaml.safe_dump(draw(st.sampled_from(BASES)), sort_keys=False)
     for _ in range(draw(st.integers(1, 3))):
         pos = draw(st.integers(0, len(text)))
-        text = text[:pos] + draw(st.sampled_from(["", ":", "- ", "{", "]", "\n  ", "'", "&a", "*a", "!!python/object:os.system "])) + text[pos + draw(st.integers(0, 3)):]
+        text = text[:pos] + draw(st.sampled_from(["", ":", "- ", "{", "]", "\n  ", "'", "&a", "*a",
+                                                  "!!python/object:os.system "])) + text[pos + draw(st.integers(0, 3)):]
     return text
 
 

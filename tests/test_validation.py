@@ -125,7 +125,8 @@ def test_bad_spec_is_reported_and_nothing_runs(cli, spec_file, tmp_path, case, c
     assert res.code == 2, res.out + res.err
     lines = [ln for ln in res.err.splitlines() if ln.startswith("error: ")]
     where = f"{file}:" if not path else None
-    matching = [ln for ln in lines if str(file) in ln and (f": {path}: " in ln if path else where in ln) and fragment in ln]
+    matching = [ln for ln in lines
+                if str(file) in ln and (f": {path}: " in ln if path else where in ln) and fragment in ln]
     assert matching, f"no line names {file} / {path!r} / {fragment!r} in:\n{res.err}"
     assert "Traceback" not in res.err + res.out
     assert not out.exists()

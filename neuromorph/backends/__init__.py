@@ -22,6 +22,14 @@ def names() -> list[str]:
     return [ep.name for ep in entry_points(group=GROUP)]
 
 
+def reference() -> str:
+    """The name of the reference backend (the ground truth others are compared with)."""
+    for ep in entry_points(group=GROUP):
+        if getattr(ep.load(), "reference", False):
+            return ep.name
+    raise UnknownBackend("no reference backend is registered")
+
+
 def get(name: str, codegen: str | None = None):
     """An instance of the backend called ``name``; ``codegen``: the Brian2 code-generation target
     (numpy, cython, cpp_standalone) for the backends that generate code."""

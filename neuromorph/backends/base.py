@@ -41,6 +41,8 @@ class Backend(ABC):
 
     name = ""
     description = ""
+    #: The ground truth every comparison measures the other backends against (one backend).
+    reference = False
 
     def versions(self) -> dict:
         """Versions of the simulator packages this backend uses."""

@@ -80,14 +80,14 @@ def one_run(comparison, name: str, k: int) -> dict:
     if comparison.classification:
         out["accuracy"] = {f"{p:g}": run.summary["metrics"]["accuracy"] for p, run in by_time.items()}
     else:
-        rate = comparison.runs["rate"][k][None].result
+        rate = comparison.runs[comparison.backends[0]][k][None].result
         out.update(trajectory(rate, first.result))
     out.update(spikes(first.summary))
     out["wall_s"] = float(sum(run.summary["wall_s"] for run in by_time.values()))
     out["steps_per_s"] = steps_per_s(first.summary, first)
     out["substitutions"] = substitutions(first.summary)
     out["hardware"] = hardware(first.summary)
-    if name.startswith("rate-quantized:"):
+    if "-quantized:" in name:
         out["hardware"]["weights_quantized_for"] = name.split(":", 1)[1]
     if comparison.profiles and out["spike_count"] is not None:
         out["hardware"]["energy"] = {p: energy_estimate(first, p) for p in comparison.profiles}
@@ -152,7 +152,7 @@ def build(comparison) -> dict:
         "kind": "classification" if comparison.classification else "trajectory",
         "seeds": comparison.seeds,
         "presentation_times": comparison.presentations,
-        "reference": "rate",
+        "reference": comparison.backends[0],
         "backends": {},
         "versions": versions(),
     }

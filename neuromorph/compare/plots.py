@@ -40,7 +40,8 @@ def trajectories(comparison, path) -> bool:
     if comparison.classification:
         return False
     plt = _pyplot()
-    rate = _first(comparison, "rate").result
+    reference = comparison.backends[0]
+    rate = _first(comparison, reference).result
     names = [v for v, y in rate.traces.items() if np.std(y) > 0]
     if not names:
         return False
@@ -53,8 +54,8 @@ def trajectories(comparison, path) -> bool:
             y = np.asarray(res.traces[var])
             y1 = (y if y.ndim == 1 else y[:, 0])[: len(ref1)]
             t = rate.t[: len(y1)]
-            axes[0, col].plot(t, y1, color=_color(name), lw=1.6 if name == "rate" else 1.0, label=name)
-            if name != "rate":
+            axes[0, col].plot(t, y1, color=_color(name), lw=1.6 if name == reference else 1.0, label=name)
+            if name != reference:
                 axes[1, col].plot(t, np.abs(y1 - ref1[: len(y1)]), color=_color(name), lw=0.8, label=name)
         axes[0, col].set_title(var + ("" if ref.ndim == 1 else " (synapse 0)"))
         axes[1, col].set_title(f"|{var} - rate|")

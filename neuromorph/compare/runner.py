@@ -63,10 +63,12 @@ def ensure_weights(model, spec_file: str, progress=None):
     if not path.exists():
         from ..run.train import train, write_outputs
 
-        run = train(dataclasses.replace(model, weights=None), "rate", progress=progress, spec_file=spec_file)
+        run = train(dataclasses.replace(model, weights=None), backends.reference(), progress=progress,
+                    spec_file=spec_file)
         write_outputs(run, path.with_suffix(""))
         os.replace(path.with_suffix("") / "weights.npz", path)
-    return dataclasses.replace(model, weights=str(path.resolve())), {"weights": str(path), "trained_by": "rate"}
+    return dataclasses.replace(model, weights=str(path.resolve())), {"weights": str(path),
+                                                                     "trained_by": backends.reference()}
 
 
 def check_presentations(model, presentations) -> None:
@@ -82,7 +84,8 @@ def check_backends(names: list, model) -> list:
     """The backend names, validated before anything runs (rate first: it is the reference)."""
     for name in names:
         backends.get(name).check(model)
-    ordered = ["rate"] + [n for n in names if n != "rate"]
+    ref = backends.reference()
+    ordered = [ref] + [n for n in names if n != ref]
     return list(dict.fromkeys(ordered))
 
 
@@ -105,7 +108,8 @@ def entries(model, names: list, profiles, spec_file: str) -> list:
     """(name in the report, backend, model) of every run: the backends, plus the rate model with
     quantized weights for each profile (models with trained weights)."""
     learns = families.of(model).learns
-    quantized = [(f"rate-quantized:{p}", "rate", quantized_model(model, p, spec_file))
+    ref = backends.reference()
+    quantized = [(f"{ref}-quantized:{p}", ref, quantized_model(model, p, spec_file))
                  for p in (profiles or [])] if learns else []
     return [(names[0], names[0], model)] + quantized + [(n, n, model) for n in names[1:]]
 

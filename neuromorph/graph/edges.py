@@ -168,7 +168,8 @@ class Decoded:
             raise GraphError(f"{where}: transform has shape {self.transform.shape}; expected ({d_post}, "
                              f"{self.dimensions})")
         if self.transform is None and d_post != self.dimensions:
-            raise GraphError(f"{where}: decodes {self.dimensions} dimensions into a target of {d_post}; give a transform")
+            raise GraphError(f"{where}: decodes {self.dimensions} dimensions into a target of {d_post}; "
+                             "give a transform")
         for key in ("decoders", "transform"):
             value = getattr(self, key)
             if value is not None and not np.all(np.isfinite(value)):

@@ -127,7 +127,8 @@ def chip_records(graph: Graph, traits: Traits) -> Graph:
     if traits.weight_bits:
         subs.append(Substitution("weights.discretized", "float weights",
                                  f"{traits.weight_bits}-bit weights with a shared exponent per core",
-                                 f"{traits.name}'s synapse format; the realized weights are measured in 'quantization'"))
+                                 f"{traits.name}'s synapse format; the realized weights are measured in "
+                                 "'quantization'"))
     if any(isinstance(n, LIF) for n in graph.nodes.values()):
         subs.append(Substitution("neuron.loihi_lif", "LIF rate curve", "the chip's LIF (refractory period and spike "
                                  "period rounded to whole steps)", "the chip's integer dynamics"))

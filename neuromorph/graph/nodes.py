@@ -257,7 +257,8 @@ class LIF(Node):
             raise GraphError(f"node {name!r}: give both encoders and gain (NEF tuning), or neither")
         if self.encoders is not None:
             if self.encoders.ndim != 2 or self.encoders.shape[0] != self.size:
-                raise GraphError(f"node {name!r}: encoders must have shape ({self.size}, d) (got {self.encoders.shape})")
+                raise GraphError(f"node {name!r}: encoders must have shape ({self.size}, d) "
+                                 f"(got {self.encoders.shape})")
             _vector(name, "gain", self.gain, self.size)
 
 

@@ -25,7 +25,7 @@ from ..graph import IF, LIF, Connection, Decoded
 
 
 @dataclass
-class Population:
+class OnChip:
     """Neurons on chip with dense input from ``fan_in`` presynaptic neurons."""
 
     name: str
@@ -53,7 +53,7 @@ class Block:
 def populations(graph, profile) -> list:
     """The graph's on-chip populations (decode-neuron populations included)."""
     per_dim = profile.decode_neurons_per_dimension.value
-    pops = {name: Population(name, node.size) for name, node in graph.nodes.items() if isinstance(node, (LIF, IF))}
+    pops = {name: OnChip(name, node.size) for name, node in graph.nodes.items() if isinstance(node, (LIF, IF))}
     extra = []
     for edge in graph.edges:
         post = pops.get(edge.target)
@@ -63,7 +63,7 @@ def populations(graph, profile) -> list:
         if isinstance(edge, Decoded) and edge.source in pops and per_dim:
             d = edge.out_dimensions()
             name = f"decode[{edge.source}->{edge.target}]"
-            extra.append(Population(name, per_dim * d, fan_in=pre_node.size, targets=[edge.target],
+            extra.append(OnChip(name, per_dim * d, fan_in=pre_node.size, targets=[edge.target],
                                     axons_per_target=2 * d))
             pops[edge.source].targets.append(name)
             post.extra_in_axons += 2 * d
@@ -96,7 +96,7 @@ def synapse_bits(n_pre: int, m: int, fmt: str, weight_bits: int | None) -> int:
     return n_pre * m * (weight_bits or 8)
 
 
-def split(pop: Population, max_neurons: int | None, max_bits: int | None, fmt: str, weight_bits) -> list:
+def split(pop: OnChip, max_neurons: int | None, max_bits: int | None, fmt: str, weight_bits) -> list:
     """Blocks of ``pop``: the fewest equal-ish parts that fit neurons and synapse memory."""
     n = pop.neurons
     k = 1 if max_neurons is None else -(-n // max_neurons)

@@ -17,7 +17,8 @@ from pydantic.dataclasses import dataclass
 from ..errors import Problem, SpecError, unknown_name
 from ..spec.common import CONFIG, Identifier, describe
 from ..spec.pydantic_errors import problems_from_validation
-from ..spec.yamlio import line_of, read_yaml
+from ..spec.documents import read_document
+from ..spec.yamlio import line_of
 
 FORMAT_VERSION = 1
 #: How far a number can be trusted.
@@ -125,12 +126,12 @@ def facts(obj, prefix: str = "") -> dict:
     return out
 
 
-def validate_text(text: str, file: str = "") -> tuple:
-    """(profile or None, problems)."""
-    try:
-        data, lines = read_yaml(text, file)
-    except SpecError as e:
-        return None, e.problems
+def validate_file(path) -> tuple:
+    """(profile or None, problems) of a profile file."""
+    file = str(path)
+    data, lines, problems = read_document(path, "hardware profile")
+    if problems:
+        return None, problems
     if not isinstance(data, dict):
         return None, [Problem(f"a hardware profile is a mapping of keys (got {describe(data)})", file=file)]
     if data.get("format_version") != FORMAT_VERSION:
@@ -159,7 +160,7 @@ def load(name_or_path) -> Profile:
     path = Path(name_or_path)
     if path.suffix not in (".yaml", ".yml"):
         path = find(str(name_or_path))
-    profile, problems = validate_text(path.read_text(encoding="utf-8"), str(path))
+    profile, problems = validate_file(path)
     if profile is None:
         raise SpecError(problems)
     return profile

@@ -187,7 +187,8 @@ def neuron_model(ctx: Context) -> list:
             found.append(Finding("neuron_model", "warning", f"{sub.original} runs as {sub.replacement} on chip",
                                  "none needed: soft-LIF maps onto LIF"))
         elif sub.id.startswith("rho.") and sub.detail.get("severity") != "warning":
-            found.append(Finding("neuron_model", "error", f"{sub.original} runs as {sub.replacement} on chip ({sub.why})",
+            found.append(Finding("neuron_model", "error",
+                                 f"{sub.original} runs as {sub.replacement} on chip ({sub.why})",
                                  sub.detail.get("fix", "train with rho: lif or soft_lif")))
     return found
 

@@ -19,7 +19,8 @@ from pydantic import TypeAdapter, ValidationError
 from ..errors import Problem, SpecError, unknown_name
 from .common import describe
 from .pydantic_errors import format_path, problems_from_validation
-from .yamlio import dump_yaml, line_of, read_yaml
+from .documents import parse, read_text
+from .yamlio import dump_yaml, line_of
 
 FORMAT_VERSION = 1
 SUPPORTED_VERSIONS = (1,)
@@ -57,10 +58,12 @@ def validate_data(data, file: str = "", lines: dict | None = None):
     problems = []
     version = data.get("format_version")
     if "format_version" not in data:
-        problems.append(at((), f"missing key 'format_version' (this neuromorph reads format_version: {FORMAT_VERSION})"))
+        problems.append(at((),
+                           f"missing key 'format_version' (this neuromorph reads format_version: {FORMAT_VERSION})"))
     elif version not in SUPPORTED_VERSIONS or isinstance(version, bool):
         supported = ", ".join(map(str, SUPPORTED_VERSIONS))
-        problems.append(at(("format_version",), f"unsupported format version {describe(version)}; this neuromorph reads: {supported}"))
+        problems.append(at(("format_version",),
+                           f"unsupported format version {describe(version)}; this neuromorph reads: {supported}"))
     family = data.get("family")
     if "family" not in data:
         problems.append(at((), f"missing key 'family'; should be one of: {', '.join(FAMILIES)}"))
@@ -76,7 +79,8 @@ def validate_data(data, file: str = "", lines: dict | None = None):
     found = family_module(family).check(model)
     for p in found:
         path = tuple(_split_path(p.path))
-        problems.append(at(path, p.message, p.severity) if p.path else Problem(p.message, file=file, severity=p.severity))
+        problems.append(at(path, p.message, p.severity) if p.path else Problem(p.message, file=file,
+                                                                               severity=p.severity))
     errors = [p for p in problems if p.severity == "error"]
     return (None if errors else model), problems
 
@@ -88,26 +92,16 @@ def _split_path(dotted: str):
 
 def validate_text(text: str, file: str = ""):
     """Validate spec text (YAML or JSON): ``(model or None, problems)``."""
-    try:
-        data, lines = read_yaml(text, file)
-    except SpecError as e:
-        return None, e.problems
-    return validate_data(data, file, lines)
+    data, lines, problems = parse(text, file)
+    return (None, problems) if problems else validate_data(data, file, lines)
 
 
 def validate_file(path) -> tuple:
     """Validate a spec file: ``(model or None, problems)``."""
     path_str = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None, [Problem("no such file", file=path_str)]
-    except IsADirectoryError:
-        return None, [Problem("is a directory, not a model spec file", file=path_str)]
-    except UnicodeDecodeError as e:
-        return None, [Problem(f"not a text file (UTF-8): {e.reason} at byte {e.start}", file=path_str)]
-    except OSError as e:
-        return None, [Problem(f"cannot read: {e.strerror}", file=path_str)]
+    text, problems = read_text(path, "model spec")
+    if text is None:
+        return None, problems
     model, problems = validate_text(text, path_str)
     if model is not None and getattr(model, "weights", None):
         weights = Path(model.weights)
@@ -126,14 +120,6 @@ def load(path):
     ``neuromorph.spec.load_with_problems`` for callers that want them.
     """
     model, problems = validate_file(path)
-    if model is None:
-        raise SpecError(problems)
-    return model
-
-
-def load_text(text: str, file: str = ""):
-    """Like :func:`load`, from text."""
-    model, problems = validate_text(text, file)
     if model is None:
         raise SpecError(problems)
     return model

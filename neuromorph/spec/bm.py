@@ -25,7 +25,7 @@ from .common import (
     ModelName,
     Noise,
     Param,
-    Population,
+    PopulationSize,
     PositiveParam,
     Record,
     Seed,
@@ -80,7 +80,7 @@ class BMModel:
     initial: BMInitial = field(default_factory=BMInitial)
     record: Record = default_record(maths.STATE)
     noise: dict[Identifier, Noise] = field(default_factory=dict)
-    population: Optional[Population] = None
+    population: Optional[PopulationSize] = None
     spiking: Spiking = field(default_factory=Spiking)
     seed: Seed = 0
     description: str = ""
@@ -146,7 +146,7 @@ def _check_input_values_and_dt(c: Checks, model: BMModel) -> None:
     if model.time.integrator == "scipy":
         return
     rate = maths.fastest_rate(s, system.params)
-    for name, spec in model.noise.items():
+    for spec in model.noise.values():
         if isinstance(spec, SmoothNoise):
             rate = max(rate, 2 * np.pi * spec.cutoff)
     if rate > 0 and model.time.dt * rate > 0.1:

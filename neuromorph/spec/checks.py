@@ -44,7 +44,8 @@ def steps(duration: float, dt: float) -> int | None:
 def check_time_grid(c: Checks, time, record) -> None:
     """duration and record.dt must be whole multiples of dt; the run must have a sane length."""
     if not time.duration / time.dt <= MAX_STEPS:
-        c.error("time.dt", f"{time.duration / time.dt:.3g} steps of {time.dt:g} s; at most {MAX_STEPS} steps are allowed per run")
+        c.error("time.dt",
+                f"{time.duration / time.dt:.3g} steps of {time.dt:g} s; at most {MAX_STEPS} steps are allowed per run")
         return
     if steps(time.duration, time.dt) is None:
         c.error("time.duration", f"{time.duration:g} s is not a whole multiple of time.dt = {time.dt:g} s")

@@ -87,7 +87,8 @@ def _distribution(value: dict, positive: bool) -> Distribution:
     kind, pair = next(iter(value.items()))
     if not isinstance(pair, list) or len(pair) != 2:
         raise PydanticCustomError(
-            "nm_distribution", "{kind} takes a list of two numbers (got {found})", {"kind": kind, "found": describe(pair)}
+            "nm_distribution", "{kind} takes a list of two numbers (got {found})", {"kind": kind,
+                                                                                    "found": describe(pair)}
         )
     a, b = (_number(v, False, f"{kind}: ") for v in pair)
     if kind == "uniform" and not a < b:
@@ -238,7 +239,7 @@ Noise = Annotated[Union[SmoothNoise, WhiteNoise], Field(discriminator="kind")]
 
 
 @dataclass(config=CONFIG, frozen=True)
-class Population:
+class PopulationSize:
     """N independent copies of the model, simulated together (vectorized)."""
 
     size: Annotated[int, Strict(), Field(gt=0, le=1_000_000)]

@@ -18,7 +18,8 @@ from pydantic.dataclasses import dataclass
 from ..errors import Problem, unknown_name
 from .common import CONFIG, Identifier, ModelName, PositiveReal, describe
 from .pydantic_errors import format_path, problems_from_validation
-from .yamlio import line_of, read_yaml
+from .documents import read_document
+from .yamlio import line_of
 
 FORMAT_VERSION = 1
 
@@ -83,14 +84,9 @@ def validate_file(path, backends: list, profiles: list) -> tuple:
     from . import validate_file as validate_model
 
     file = str(path)
-    try:
-        data, lines = read_yaml(Path(path).read_text(encoding="utf-8"), file)
-    except FileNotFoundError:
-        return None, None, [Problem("no such file", file=file)]
-    except OSError as e:
-        return None, None, [Problem(f"cannot read: {e.strerror or e}", file=file)]
-    except Exception as e:  # SpecError from the YAML reader
-        return None, None, list(getattr(e, "problems", [Problem(str(e), file=file)]))
+    data, lines, problems = read_document(path, "deployment manifest")
+    if problems:
+        return None, None, problems
     if not isinstance(data, dict):
         return None, None, [Problem(f"a deployment manifest is a mapping of keys (got {describe(data)})", file=file)]
     if data.get("format_version") != FORMAT_VERSION:

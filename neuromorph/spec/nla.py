@@ -216,7 +216,7 @@ MODEL = NLAModel
 def check(model: NLAModel) -> list:
     """Checks across keys (run once every key is well-formed)."""
     c = Checks()
-    net, task = model.network, model.task
+    net = model.network
     if (net.layers is None) == (net.recurrent is None):
         c.error("network", "give exactly one of 'layers' (feed-forward) or 'recurrent'")
         return c.problems
@@ -246,7 +246,8 @@ def _check_layers(c: Checks, model: NLAModel) -> None:
         if hidden < 1:
             c.error("microcircuit", "needs at least one hidden layer")
         elif mc.interneurons is not None and len(mc.interneurons) != hidden:
-            c.error("microcircuit.interneurons", f"has {len(mc.interneurons)} counts, but there are {hidden} hidden layers")
+            c.error("microcircuit.interneurons",
+                    f"has {len(mc.interneurons)} counts, but there are {hidden} hidden layers")
         elif mc.interneurons is not None:
             for k, count in enumerate(mc.interneurons):
                 need = min(layers[k + 1], layers[k + 2])

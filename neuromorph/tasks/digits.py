@@ -90,7 +90,7 @@ class Digits:
         """Microcircuit: the alignment angle of each hidden layer (degrees)."""
         if engine.weights.W_IP is None:
             return {}
-        return {"alignment_angle_deg": alignment_angles(engine.weights, engine.st)}
+        return {"alignment_angle_deg": alignment_angles(engine.weights, engine.structure)}
 
     def train(self, engine, progress=None) -> tuple[list, dict]:
         cfg = self.model.task

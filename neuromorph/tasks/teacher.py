@@ -29,7 +29,7 @@ class Stream:
     """Input rates x(t) and teacher targets u*(t) for every lane, generated chunk by chunk."""
 
     def __init__(self, task, seed: int):
-        cfg, st = task.model.task, task.st
+        cfg, st = task.model.task, task.structure
         noise = SmoothNoise(kind="smooth", std=cfg.input_std, cutoff=cfg.input_cutoff)
         self.source = NoiseSource(noise, seed, "input", task.lanes * st.n_in, duration=0.0)
         self.task = task
@@ -39,9 +39,9 @@ class Stream:
     def next(self, n_steps: int):
         """(x, target): (n_steps, L, n_in) rates and (n_steps, L, n_out) targets."""
         task = self.task
-        dt, tau_in = task.s.dt, task.s.tau_in
+        dt, tau_in = task.settings.dt, task.settings.tau_in
         t = (self.k + np.arange(n_steps)) * dt
-        x = expit(self.source(t)).reshape(n_steps, task.lanes, task.st.n_in)
+        x = expit(self.source(t)).reshape(n_steps, task.lanes, task.structure.n_in)
         xbar = np.empty_like(x)
         current = x[0].copy() if self.xbar is None else self.xbar
         for k in range(n_steps):  # the same Euler filter as the engines'
@@ -55,29 +55,29 @@ class Stream:
 class Teacher:
     def __init__(self, model):
         self.model = model
-        self.st = structure(model)
-        self.s = settings(model, self.st)
+        self.structure = structure(model)
+        self.settings = settings(model, self.structure)
         self.lanes = model.learning.lanes
         init = model.task.teacher_init
 
         def draw(name, shape, mask):
             return clipped_normal(rng_for(model.seed, "teacher", name), shape, init.std, init.clip, init.mean) * mask
 
-        self.weights = Weights(W=draw("W", (self.st.n, self.st.n), self.st.mask_W),
-                               W_in=draw("W_in", (self.st.n, self.st.n_in), self.st.mask_in),
-                               b=draw("b", (self.st.n,), np.ones(self.st.n)))
+        self.weights = Weights(W=draw("W", (self.structure.n, self.structure.n), self.structure.mask_W),
+                               W_in=draw("W_in", (self.structure.n, self.structure.n_in), self.structure.mask_in),
+                               b=draw("b", (self.structure.n,), np.ones(self.structure.n)))
 
     def teacher_output(self, xbar) -> np.ndarray:
-        return dyn.forward(self.weights, self.st, self.s.rho, xbar)[..., self.st.out]
+        return dyn.forward(self.weights, self.structure, self.settings.rho, xbar)[..., self.structure.out]
 
     def steps(self, seconds: float) -> int:
-        return int(round(seconds / self.s.dt))
+        return int(round(seconds / self.settings.dt))
 
     def feed(self, engine, stream, seconds, learn, fresh, record=(), every=1, progress=None):
         """Feed ``seconds`` of ``stream`` in protocols of CHUNK seconds; ``fresh`` resets the
         lanes at the start, otherwise they continue from the engine's state."""
         total, chunks, first = self.steps(seconds), [], fresh
-        beta = np.full(self.st.n_out, self.model.learning.beta if learn else 0.0)
+        beta = np.full(self.structure.n_out, self.model.learning.beta if learn else 0.0)
         while total > 0:
             n = min(total, self.steps(CHUNK))
             x, target = stream.next(n)
@@ -126,7 +126,8 @@ class Teacher:
     def eval_protocol(self) -> Protocol:
         stream = Stream(self, derive_seed(self.model.seed, "task", "test"))
         x, target = stream.next(self.eval_steps())
-        return Protocol(x=x, target=target, beta=np.zeros(self.st.n_out), learn=False, x0=x[0], target0=target[0])
+        return Protocol(x=x, target=target, beta=np.zeros(self.structure.n_out), learn=False, x0=x[0],
+                        target0=target[0])
 
     def eval_steps(self) -> int:
         cfg = self.model.task

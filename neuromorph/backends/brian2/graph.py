@@ -105,10 +105,12 @@ class Builder:
 
     def input_values(self, name: str) -> np.ndarray:
         if name not in self.inputs:
-            raise GraphError(f"input node {name!r}: no values given for it (inputs: {', '.join(self.inputs) or 'none'})")
+            given = ", ".join(self.inputs) or "none"
+            raise GraphError(f"input node {name!r}: no values given for it (inputs: {given})")
         values = np.asarray(self.inputs[name], dtype=float)
         size = self.graph.nodes[name].size
-        if values.shape[-1] != size or values.ndim not in (2, 3) or (values.ndim == 3 and values.shape[1] != self.copies):
+        if values.shape[-1] != size or values.ndim not in (2,
+                                                           3) or (values.ndim == 3 and values.shape[1] != self.copies):
             raise GraphError(f"input node {name!r}: values have shape {values.shape}; expected (steps, {self.copies}, "
                              f"{size}) or (steps, {size})")
         return values
@@ -253,7 +255,8 @@ def filter_lines(var: str, syn, driven: str | None) -> tuple[list, str, str | No
         return [f"d{var}/dt = {rhs}/{tau} : 1", f"{tau} : second (constant, shared)"], var, var
     a = f"a_{var}"
     rhs = f"({driven} - {a})" if driven else f"-{a}"
-    return ([f"d{a}/dt = {rhs}/{tau} : 1", f"d{var}/dt = ({a} - {var})/{tau} : 1", f"{tau} : second (constant, shared)"],
+    return ([f"d{a}/dt = {rhs}/{tau} : 1", f"d{var}/dt = ({a} - {var})/{tau} : 1",
+             f"{tau} : second (constant, shared)"],
             var, a)
 
 
@@ -315,7 +318,8 @@ def build_connection(b: Builder, k: int, edge: Connection) -> None:
         lines, out, _ = filter_lines(var, edge.synapse, summed)
         b.lines[edge.target] += lines
         b.terms[edge.target].append(out)
-        b.synapses.append(Syn(f"s{k}", src, dst, f"w : 1 (constant)\n{summed}_post = w*{VALUE[type(pre)]}_pre : 1 (summed)",
+        b.synapses.append(Syn(f"s{k}", src, dst,
+                              f"w : 1 (constant)\n{summed}_post = w*{VALUE[type(pre)]}_pre : 1 (summed)",
                               i, j, init={"w": w}))
     prime(b, edge.target, var, edge, b.copies)
 

@@ -222,7 +222,8 @@ def render_script(program: Program, arrays_file: str) -> tuple[str, dict]:
                 extra += f", threshold={g.threshold!r}, reset={g.reset!r}"
             if g.refractory is not None:
                 extra += f", refractory={_lit(g.refractory)} * b2.second"
-            w(f"        method={g.method!r}, namespace={_ns_code(g.namespace)}, name={g.name!r}, order={g.order}{extra})")
+            w(f"        method={g.method!r}, namespace={_ns_code(g.namespace)}, name={g.name!r}, "
+              f"order={g.order}{extra})")
         for var, value in g.init.items():
             w(f"    {g.name}.{var} = {_value_code(f'{g.name}.{var}', value, arrays)}")
         for name, code, order in g.regular:

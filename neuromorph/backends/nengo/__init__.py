@@ -19,12 +19,14 @@ from .common import DT, NengoError, hardware_name, import_nengo, loihi_target, q
 
 def describe_inputs(graph) -> dict:
     """One step of zeros for every Input node (a network built only to be described)."""
-    return {name: np.zeros((1, graph.copies, node.size)) for name, node in graph.nodes.items() if isinstance(node, Input)}
+    return {name: np.zeros((1, graph.copies, node.size)) for name, node in graph.nodes.items() if isinstance(node,
+                                                                                                             Input)}
 
 
 class NengoBackend(SpikingBackend):
     name = "nengo"
-    description = "Nengo reference simulator: any spiking network graph (LIF ensembles, spike encoders, alpha synapses; CPU)"
+    description = ("Nengo reference simulator: any spiking network graph (LIF ensembles, spike encoders, "
+                   "alpha synapses; CPU)")
     loihi = False
 
     def target(self):
@@ -43,7 +45,11 @@ class NengoBackend(SpikingBackend):
     def network(self, graph, inputs=None, input_dt=None, duration: float = 0.0, seed: int = 0):
         from .graph import network
 
-        return network(graph, inputs, input_dt, duration, seed, loihi=self.loihi)
+        return network(graph, inputs, input_dt, duration, seed, loihi=self.on_chip(graph))
+
+    def on_chip(self, graph) -> bool:
+        """Whether ``graph`` has neurons for the chip (without any, the host runs it all)."""
+        return self.loihi and bool(graph.neurons())
 
     def run_graph(self, graph, inputs=None, input_dt=None, duration: float = 0.0, sample_dt=None, seed: int = 0,
                   progress=None) -> RunRecord:
@@ -51,17 +57,19 @@ class NengoBackend(SpikingBackend):
 
         built = self.network(graph, inputs, input_dt, duration, seed)
         sample_dt = sample_dt or graph.dt
-        with quiet(), simulator(built.net, self.name, seed, self.target(), built.decode_tau) as sim:
+        kind = self.name if self.on_chip(graph) else "nengo"
+        with quiet(), simulator(built.net, kind, seed, self.target(), built.decode_tau) as sim:
             sim.run_steps(built.steps)
             probes = gather(built, sim, graph, sample_dt)
             raster = raster_from_steps(sim.data[built.raster[1]], graph.dt, built.raster[0]) if built.raster else None
-            resources = self.resources_of(sim)
+            resources = self.resources_of(sim) if self.on_chip(graph) else None
         if progress is not None:
             progress(built.steps)
         spikes = {name: np.concatenate([c.counts for c in counters]) for name, counters in built.counters.items()}
         samples = np.arange(int(round(duration / sample_dt)) + 1) * sample_dt
         return RunRecord(t=samples, probes=probes, spikes=spikes, dt=graph.dt, steps=built.steps, raster=raster,
-                         resources=resources, quantization=self.quantization(graph, seed))
+                         resources=resources, quantization=self.quantization(graph,
+                                                                             seed) if self.on_chip(graph) else None)
 
     def resources_of(self, sim) -> dict | None:
         return None
@@ -120,7 +128,8 @@ class LoihiBackend(NengoBackend):
             out.append(f"  {block['block']}: {parts}")
         q = self.quantization(graph, 0)
         if q and "relative_rms_error" in q:
-            out.append(f"weights: 8-bit with a shared exponent per core, relative rms error {q['relative_rms_error']:.2%}")
+            error = q["relative_rms_error"]
+            out.append(f"weights: 8-bit with a shared exponent per core, relative rms error {error:.2%}")
         return "\n".join(out)
 
     def realized_weights(self, graph) -> dict:

@@ -59,7 +59,8 @@ class Nodes:
 
     def input_values(self, name: str, node) -> np.ndarray:
         if name not in self.inputs:
-            raise GraphError(f"input node {name!r}: no values given for it (inputs: {', '.join(self.inputs) or 'none'})")
+            given = ", ".join(self.inputs) or "none"
+            raise GraphError(f"input node {name!r}: no values given for it (inputs: {given})")
         values = np.asarray(self.inputs[name], dtype=float)
         copies = self.graph.copies
         if values.ndim == 2:
@@ -83,9 +84,12 @@ def copies_table(values: np.ndarray, copies: int) -> np.ndarray:
 def build_input(b: Nodes, name: str, node: Input) -> None:
     values = b.input_values(name, node)
     if node.kind == "spikes":
+        # the spikes of input step k happen at t = k input_dt: in the step that ends then
+        # (Nengo's first step ends at dt, so those of step 0 go there); Nengo spikes are 1/dt high
         ratio = max(1, int(round(b.input_dt / b.dt)))
         grid = np.zeros((values.shape[0] * ratio,) + values.shape[1:])
-        grid[::ratio] = values / b.dt  # Nengo spikes are 1/dt high
+        rows = np.maximum(np.arange(values.shape[0]) * ratio - 1, 0)
+        np.add.at(grid, rows, values / b.dt)
         b.shared_node(name, node, table_reader(grid, b.dt, b.dt), name)
     else:
         b.shared_node(name, node, table_reader(values, b.input_dt, b.dt), name)
@@ -264,7 +268,7 @@ def network(graph, inputs=None, input_dt=None, duration: float = 0.0, seed: int 
         for name, node in graph.nodes.items():
             if node.spiking and name in b.ens:
                 built.counters[name] = []
-                for c, ens in enumerate(b.ens[name]):
+                for ens in b.ens[name]:
                     counter = SpikeCounter(node.size, graph.dt)
                     nengo.Connection(ens.neurons, nengo.Node(counter, size_in=node.size, size_out=0), synapse=None)
                     built.counters[name].append(counter)
@@ -276,7 +280,8 @@ def network(graph, inputs=None, input_dt=None, duration: float = 0.0, seed: int 
             if probe.variable == "spikes":
                 built.probes[key] = [(nengo.Probe(e.neurons, synapse=None), "spikes") for e in b.ens[probe.node]]
             elif probe.variable == "voltage" and probe.node in b.ens:
-                built.probes[key] = [(nengo.Probe(e.neurons, "voltage", synapse=None), "voltage") for e in b.ens[probe.node]]
+                built.probes[key] = [(nengo.Probe(e.neurons, "voltage", synapse=None),
+                                      "voltage") for e in b.ens[probe.node]]
             elif probe.node in b.ens:
                 raise GraphError(f"probe {key!r}: the Nengo builder probes the value of read-outs and host nodes, "
                                  f"not of {type(node).__name__} neurons")

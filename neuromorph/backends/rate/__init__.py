@@ -1,5 +1,5 @@
 """The NumPy/SciPy rate reference: the ground truth every other backend is measured against.
-Each family integrates its own rate equations (:meth:`~neuromorph.families.base.Family.rate_simulate`)."""
+Every family's own rate equations run here (:meth:`~neuromorph.families.base.Family.rate_simulate`)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ class RateBackend(Backend):
 
     name = "rate"
     description = "NumPy/SciPy rate reference (ground truth)"
+    reference = True
 
     def versions(self) -> dict:
         import scipy

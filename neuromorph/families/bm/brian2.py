@@ -67,7 +67,8 @@ def rate_program(model) -> Program:
     if method is None:
         method = "rk4"
         subs.append(Substitution("integrator", f"scipy adaptive ({model.time.method})",
-                                 f"Brian2 rk4 with dt = {model.time.dt:g} s", "Brian2 has no adaptive solver without GSL"))
+                                 f"Brian2 rk4 with dt = {model.time.dt:g} s",
+                                 "Brian2 has no adaptive solver without GSL"))
     p = system.params
     init = {k: v for k, v in zip(bm.STATE, system.y0)}
     init.update(m_mu=p.m_mu, m_w=p.m_w, mu_d=p.mu_d, w_d=p.w_d)

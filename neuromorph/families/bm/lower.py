@@ -80,7 +80,8 @@ def mapping_for(model, traits):
     subs = common_substitutions()
     if traits.decode is None:
         subs.append(Substitution("input.s_current", "s(t) in the equations", "s(t) / R_s decoded into the "
-                                 "ensemble from a host signal; its derivative's term in the synapse mapping is neglected",
+                                 "ensemble from a host signal; its derivative's term in the synapse mapping is "
+                                 "neglected",
                                  "s is a represented dimension so that w s and s mu can be decoded"))
         return population.build(model, half_grid(model), (tau, tau), effective_tau_ref(traits, sp)), subs
     top = top_rate(traits, sp)
@@ -138,8 +139,8 @@ def chip_substitutions(model, traits, taus, icpt, capped, top) -> list:
 
 
 def s_of(system, k: int):
-    """s_k(t) (model units) of synapse k."""
-    return lambda t: float(np.asarray(system.signal(t), dtype=float).reshape(-1)[k])
+    """s_k(t) (model units) of synapse k, for a time or an array of times."""
+    return lambda t: np.asarray(system.signal(t), dtype=float)[..., k]
 
 
 def free_response(mapping, k):
@@ -150,23 +151,27 @@ def free_response(mapping, k):
     pop, system = mapping.populations[k], mapping.system
     f, _ = population.dynamics(pop.scale, system.params, k)
     x0 = np.array([system.y0[0, k] / pop.scale[0], system.y0[1, k] / pop.scale[1],
-                   s_of(system, k)(0.0) / pop.scale[2]])
+                   float(s_of(system, k)(0.0)) / pop.scale[2]])
     z1, z2 = x0[:2] + t2 * f(x0[None])[0], x0[:2]
     c = t1 / (t1 - t2)
-    return lambda t: z2 * np.exp(-t / t2) + z1 * c * (np.exp(-t / t1) - np.exp(-t / t2))
+
+    def response(t):
+        t = np.asarray(t, dtype=float)[..., None]
+        return z2 * np.exp(-t / t2) + z1 * c * (np.exp(-t / t1) - np.exp(-t / t2))
+
+    return response
 
 
-def chip_input(target, tau: float, dt: float, steps: int, limit: float = 1.0) -> np.ndarray:
+def chip_input(target: np.ndarray, tau: float, dt: float, limit: float = 1.0) -> np.ndarray:
     r"""Host values v_k, k = 0..steps-1, for a host-to-chip connection whose on-chip Lowpass(tau)
-    should deliver ``target(t)``: the filter's inverse, v_k = (x_(k+2) - a y_k) / (1 - a) with
-    x_j = target(j dt), a = exp(-dt / tau), clipped to [-limit, limit] (the range the chip's
-    input neurons carry); y_(k+1) = a y_k + (1 - a) v_k."""
+    should deliver the ``target`` x_j at t = j dt ((steps + 2, d)): the filter's inverse,
+    v_k = (x_(k+2) - a y_k) / (1 - a), a = exp(-dt / tau), clipped to [-limit, limit] (the range the
+    chip's input neurons carry); y_(k+1) = a y_k + (1 - a) v_k."""
     a = float(np.exp(-dt / tau))
-    out = np.empty((steps, np.size(target(0.0))))
-    y = np.zeros(out.shape[1])
-    for k in range(steps):
-        x = np.asarray(target((k + 2) * dt), dtype=float).reshape(-1)
-        v = np.clip((x - a * y) / (1.0 - a), -limit, limit)
+    out = np.empty((len(target) - 2, target.shape[1]))
+    y = np.zeros(target.shape[1])
+    for k in range(len(out)):
+        v = np.clip((target[k + 2] - a * y) / (1.0 - a), -limit, limit)
         y = a * y + (1.0 - a) * v
         out[k] = v
     return out
@@ -191,15 +196,14 @@ def lower(model, traits, copies: int = 1) -> Graph:
     steps = int(round(model.time.duration / dt))
     for k, pop in enumerate(mapping.populations):
         ens, name = pop.ens, f"bm[{k}]"
-        s0 = s_of(system, k)(0.0) / pop.scale[2] if chip else 0.0
+        s0 = float(s_of(system, k)(0.0)) / pop.scale[2] if chip else 0.0
         bias = ens.biases + ens.gains * ens.encoders[:, 2] * s0  # chip: s(0) as a bias current
         nodes[name] = LIF(ens.n, sp.tau_rc, sp.tau_ref, bias=bias, v0=rng.uniform(0, 1, ens.n), v_min=0.0,
                           encoders=ens.encoders, gain=ens.gains)
         if chip:
-            free = free_response(mapping, k)
-            target = (lambda t, free=free, k=k, s0=s0, pop=pop:
-                      np.append(free(t), s_of(system, k)(t) / pop.scale[2] - s0))
-            nodes[f"input[{k}]"] = Signal(chip_input(target, traits.tau(DECODE_TAU), dt, steps), dt)
+            times = np.arange(steps + 2) * dt
+            target = np.column_stack([free_response(mapping, k)(times), s_of(system, k)(times) / pop.scale[2] - s0])
+            nodes[f"input[{k}]"] = Signal(chip_input(target, traits.tau(DECODE_TAU), dt), dt)
             edges.append(Connection(f"input[{k}]", name, np.eye(3), into="ensemble"))
         else:
             select = np.zeros((3, len(scales)))

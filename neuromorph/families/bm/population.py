@@ -33,7 +33,7 @@ class MappingError(NeuromorphError):
 
 
 @dataclass
-class Population:
+class SynapseCode:
     """One synapse's ensemble: tuning, scales and decoders."""
 
     ens: Ensemble
@@ -44,7 +44,7 @@ class Population:
 
 @dataclass
 class Mapping:
-    """The population code of a BM model: one :class:`Population` per synapse."""
+    """The population code of a BM model: one :class:`SynapseCode` per synapse."""
 
     system: object
     populations: list
@@ -55,22 +55,34 @@ class Mapping:
         return sum(p.ens.n for p in self.populations)
 
 
-def reference(model, system):
-    """The rate reference's (mu, w) on the model's time grid: arrays (T, n)."""
-    import dataclasses
+#: Rate trajectories already computed in this process, by the spec's canonical JSON.
+_REFERENCES: dict = {}
 
+
+def reference(model):
+    """The rate reference's (mu, w) on the model's time grid: (t, mu, w), arrays (T,), (T, n)
+    (computed once per spec in a process: lowering for several targets reuses it)."""
+    import dataclasses
+    import json
+
+    from ... import spec
     from ...spec.common import Record
     from .rate import simulate_bm
 
-    ref = simulate_bm(dataclasses.replace(model, record=Record(variables=("mu", "w"), dt=None)))
-    as2d = lambda a: np.asarray(a).reshape(len(a), -1)  # noqa: E731
-    return ref.t, as2d(ref.traces["mu"]), as2d(ref.traces["w"])
+    key = json.dumps(spec.to_data(model), sort_keys=True)
+    if key not in _REFERENCES:
+        ref = simulate_bm(dataclasses.replace(model, record=Record(variables=("mu", "w"), dt=None)))
+        flat = [np.asarray(ref.traces[v]).reshape(len(ref.t), -1) for v in ("mu", "w")]
+        if len(_REFERENCES) >= 8:
+            _REFERENCES.pop(next(iter(_REFERENCES)))
+        _REFERENCES[key] = (ref.t, *flat)
+    return _REFERENCES[key]
 
 
 def ranges(model, system, s_times) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Representation ranges (mu, w, s) per synapse: the rate reference's extremes x margin
     (s over ``s_times``)."""
-    _, mu, w = reference(model, system)
+    _, mu, w = reference(model)
     s = np.asarray(system.signal(s_times)).reshape(len(s_times), -1)
     margin = model.spiking.radius_margin
 
@@ -132,7 +144,7 @@ def build(model, s_times, taus, tau_ref: float, rate_fn=None, max_rates=None, in
     sp = model.spiking
     R_mu, R_w, R_s = (r * np.sqrt(3.0) for r in ranges(model, system, s_times))
     rng = rng_for(spiking_seed(model), "spiking", "points")
-    t_ref, ref_mu, ref_w = reference(model, system)
+    t_ref, ref_mu, ref_w = reference(model)
     ref_s = np.asarray(system.signal(t_ref)).reshape(len(t_ref), -1)
     pops = []
     for k in range(system.n):
@@ -147,7 +159,7 @@ def build(model, s_times, taus, tau_ref: float, rate_fn=None, max_rates=None, in
         f, jac = dynamics(scale, system.params, k)
         rec = decoders(ens, pts, feedback(pts, f, jac, taus), reg=REG)
         out = decoders(ens, pts, pts[:, :2], reg=REG) * scale[:2]
-        pops.append(Population(ens=ens, scale=scale, recurrent=rec, readout=out))
+        pops.append(SynapseCode(ens=ens, scale=scale, recurrent=rec, readout=out))
     return Mapping(system=system, populations=pops, taus=tuple(taus))
 
 

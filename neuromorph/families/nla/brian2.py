@@ -169,7 +169,8 @@ def program(model, weights, st, s, protocol, state, record=(), every=1, need_u=F
     if weights.B is None:  # transpose feedback through the same (possibly plastic) synapses: post -> pre
         forward += [f"{v}_pre = w*{e.format(e='_post')} : {u} (summed)" for v, e, u in back]
         order.update({f"{k}_pre": v for k, v in back_order.items()})
-    synapses.append(_projection("s_net", "net", st.mask_W, weights.W, s.eta_W, L, n, n, learn, forward, "rb_pre", order))
+    synapses.append(_projection("s_net", "net", st.mask_W, weights.W, s.eta_W, L, n, n, learn, forward, "rb_pre",
+                                order))
     if weights.B is not None:  # feedback alignment: fixed B (layout of W.T), error neuron -> receiver
         i, j, flat = pairs(st.mask_W.T, L, n, n)
         fb = [f"{v}_post = bfb*{e.format(e='_pre')} : {u} (summed)" for v, e, u in back]
@@ -217,7 +218,8 @@ def _solve_variables(plan) -> list:
 
 def _projection(name, source, mask, W, eta, L, n_pre, n_post, learn, sums, pre_rate, order) -> Syn:
     i, j, flat = pairs(mask, L, n_pre, n_post)
-    weight = ["dw/dt = eta_s*eps_post*" + pre_rate + " : 1 (clock-driven)", "eta_s : Hz (constant)"] if learn else ["w : 1"]
+    weight = ["dw/dt = eta_s*eps_post*" + pre_rate + " : 1 (clock-driven)",
+              "eta_s : Hz (constant)"] if learn else ["w : 1"]
     init = {"w": W.reshape(-1)[flat]}
     if learn:
         init["eta_s"] = (eta.reshape(-1)[flat], "Hz")
@@ -278,13 +280,13 @@ class Brian2NLAEngine(LaneState):
         from ...records import RunInfo
 
         steps = self.stats["steps"]
-        return RunInfo(backend="brian2", dt=self.s.dt, steps=steps, simulated_s=steps * self.s.dt,
+        return RunInfo(backend="brian2", dt=self.settings.dt, steps=steps, simulated_s=steps * self.settings.dt,
                        substitutions=list(self.substitutions), notes=list(self.notes),
                        details={"engine": dict(self.stats)})
 
     def scale_eta(self, factor: float) -> None:
         for name in ("eta_W", "eta_in", "eta_b"):
-            setattr(self.s, name, getattr(self.s, name) * factor)
+            setattr(self.settings, name, getattr(self.settings, name) * factor)
 
     def set_plastic(self, forward: bool = True) -> None:
         if not forward:
@@ -296,7 +298,7 @@ class Brian2NLAEngine(LaneState):
         L, K = protocol.x.shape[1], protocol.steps
         if protocol.learn and L > 1:
             raise Brian2NLAError("Brian2 synapses cannot share weights across lanes: learn with learning.lanes: 1")
-        prog = program(self.model, self.weights, self.st, self.s, protocol, self.state, record, every,
+        prog = program(self.model, self.weights, self.structure, self.settings, protocol, self.state, record, every,
                        need_u=True)
         self.last_program = prog
         self.substitutions += [x for x in prog.substitutions if x not in self.substitutions]
@@ -308,19 +310,19 @@ class Brian2NLAEngine(LaneState):
         self.stats["learning_steps"] += K if protocol.learn else 0
         if progress is not None:
             progress(K)
-        marked = np.stack([u_steps[m] for m in marks]) if marks else np.zeros((0, L, self.st.n_out))
+        marked = np.stack([u_steps[m] for m in marks]) if marks else np.zeros((0, L, self.structure.n_out))
         rec = {k: v[: -(-K // every)] for k, v in traces.items()}
         return rec, marked
 
     def _read_back(self, objs, protocol, L) -> None:
-        st = self.st
+        st = self.structure
         net = objs["net"]
         self.state = dyn.State(u=np.asarray(net.u[:]).reshape(L, st.n),
                                udot=np.asarray(net.ud[:]).reshape(L, st.n),
                                xbar=(np.asarray(objs["inp"].xbar[:]).reshape(L, st.n_in) if st.n_in else
                                      np.zeros((L, 0))),
                                target=nla.full_target(st, protocol.target[-1]),
-                               t=self.state.t + protocol.steps * self.s.dt)
+                               t=self.state.t + protocol.steps * self.settings.dt)
         if protocol.learn:  # one lane: synapse k holds W[post, pre]
             for syn, matrix in (("s_net", self.weights.W), ("s_in", self.weights.W_in)):
                 if syn in objs:

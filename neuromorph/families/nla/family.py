@@ -37,7 +37,7 @@ class NLAFamily(Family):
         lanes = LaneState(model, base_dir=base_dir)
         protocol = make_task(model).eval_protocol()
         lanes.reset(protocol.x0, protocol.target0)
-        return program(model, lanes.weights, lanes.st, lanes.s, protocol, lanes.state,
+        return program(model, lanes.weights, lanes.structure, lanes.settings, protocol, lanes.state,
                        record=tuple(model.record.variables), every=record_every(model))
 
     def brian2_simulate(self, model, run_program, progress=None, base_dir=None):

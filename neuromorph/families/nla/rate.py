@@ -20,9 +20,9 @@ class LaneState:
 
     def __init__(self, model, weights=None, base_dir=None):
         self.model = model
-        self.st = nla.structure(model)
-        self.s = nla.settings(model, self.st)
-        self.weights = weights.copy() if weights is not None else nla.model_weights(model, self.st, base_dir)
+        self.structure = nla.structure(model)
+        self.settings = nla.settings(model, self.structure)
+        self.weights = weights.copy() if weights is not None else nla.model_weights(model, self.structure, base_dir)
         self.lanes = model.learning.lanes
         self.state = None
 
@@ -31,13 +31,13 @@ class LaneState:
         """Lanes start at rest on the forward solution for input ``x0`` (L, n_in); ``target0``
         (L, n_out) is the target already in place (so it causes no step at t = 0)."""
         x0 = np.atleast_2d(np.asarray(x0, dtype=float))
-        u0 = dyn.forward(self.weights, self.st, self.s.rho, x0)
-        target = np.zeros_like(u0) if target0 is None else nla.full_target(self.st, target0)
+        u0 = dyn.forward(self.weights, self.structure, self.settings.rho, x0)
+        target = np.zeros_like(u0) if target0 is None else nla.full_target(self.structure, target0)
         self.state = dyn.State(u=u0, udot=np.zeros_like(u0), xbar=x0.copy(), target=target)
 
     def outputs(self) -> np.ndarray:
         """Output voltages of every lane now, (L, n_out)."""
-        return self.state.u[:, self.st.out].copy()
+        return self.state.u[:, self.structure.out].copy()
 
     def save_state(self):
         st = self.state
@@ -66,40 +66,41 @@ class NLAEngine(LaneState):
         """Switch the forward weights' plasticity (W, W_in, b) off or back on; the
         microcircuit's lateral weights keep learning."""
         if not hasattr(self, "_forward_eta"):
-            self._forward_eta = (self.s.eta_W, self.s.eta_in, self.s.eta_b)
+            self._forward_eta = (self.settings.eta_W, self.settings.eta_in, self.settings.eta_b)
         if forward:
-            self.s.eta_W, self.s.eta_in, self.s.eta_b = self._forward_eta
+            self.settings.eta_W, self.settings.eta_in, self.settings.eta_b = self._forward_eta
         else:
-            self._forward_eta = (self.s.eta_W, self.s.eta_in, self.s.eta_b)
-            self.s.eta_W, self.s.eta_in, self.s.eta_b = (np.zeros_like(a) for a in self._forward_eta)
+            self._forward_eta = (self.settings.eta_W, self.settings.eta_in, self.settings.eta_b)
+            zeros = (np.zeros_like(a) for a in self._forward_eta)
+            self.settings.eta_W, self.settings.eta_in, self.settings.eta_b = zeros
 
     def run_info(self):
         from ...records import RunInfo
 
         steps = self.stats["steps"]
-        return RunInfo(backend="rate", dt=self.s.dt, steps=steps, simulated_s=steps * self.s.dt,
+        return RunInfo(backend="rate", dt=self.settings.dt, steps=steps, simulated_s=steps * self.settings.dt,
                        hardware={"runs_on": "CPU (NumPy)"}, details={"engine": dict(self.stats)})
 
     def scale_eta(self, factor: float) -> None:
         for name in ("eta_W", "eta_in", "eta_b", "eta_IP", "eta_PI"):
-            value = getattr(self.s, name)
+            value = getattr(self.settings, name)
             if value is not None:
-                setattr(self.s, name, value * factor)
+                setattr(self.settings, name, value * factor)
 
     # -- running -----------------------------------------------------------------------------
     def run(self, x, target, beta, learn: bool, steps: int, record=(), every: int = 1, offset: int = 0) -> dict:
         if self.state is None:
             raise RuntimeError("call reset() before run()")
-        beta_vec = nla.beta_vector(self.st, beta)
+        beta_vec = nla.beta_vector(self.structure, beta)
         x = np.asarray(x, dtype=float)
-        target = nla.full_target(self.st, target)
+        target = nla.full_target(self.structure, target)
         per_step_x, per_step_t = x.ndim == 3, target.ndim == 3
         out = {name: [] for name in record}
         for k in range(steps):
             xk = x[k] if per_step_x else x
             tk = target[k] if per_step_t else target
             try:
-                q = dyn.step(self.state, xk, tk, beta_vec, self.weights, self.st, self.s, learn)
+                q = dyn.step(self.state, xk, tk, beta_vec, self.weights, self.structure, self.settings, learn)
             except np.linalg.LinAlgError as e:
                 raise self._diverged(f"the linear solve failed ({e})") from None
             if record and (offset + k) % every == 0:
@@ -140,11 +141,11 @@ class NLAEngine(LaneState):
                 progress(n)
         from ...tasks import collect
 
-        marked = np.stack([outs[m] for m in marks]) if marks else np.zeros((0, self.lanes, self.st.n_out))
+        marked = np.stack([outs[m] for m in marks]) if marks else np.zeros((0, self.lanes, self.structure.n_out))
         return collect(chunks), marked
 
     def _variable(self, name, q: dyn.Terms, target_full):
-        st = self.st
+        st = self.structure
         if name == "u":
             return q.u
         if name == "u_out":
