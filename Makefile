@@ -28,13 +28,18 @@ chromium:
 	   (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq chromium >/dev/null 2>&1)) \
 	  && echo "installed chromium" || echo "chromium not available: the report-rendering test will skip"; }
 
-## Default test suite (< 10 min on 2 cores).
+## Default test suite, in parallel on 2 workers (< 6 min on 2 cores).
 test: install chromium
-	$(BIN)/python -m pytest -m "not slow" -q
+	$(BIN)/python -m pytest -m "not slow" -q -n 2
 
 ## Long accuracy and learning checks.
 test-slow: install
-	$(BIN)/python -m pytest -m slow -q
+	$(BIN)/python -m pytest -m slow -q -n 2
+
+## Style and types: ruff on everything, mypy on the package.
+lint: install
+	$(BIN)/ruff check neuromorph tests benchmarks
+	$(BIN)/mypy
 
 ## Throughput and memory benchmarks (ratios against baselines run in the same process).
 bench: install

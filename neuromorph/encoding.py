@@ -14,6 +14,7 @@ r"""Rate and population coding shared by the spiking backends (backend-neutral N
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -42,7 +43,8 @@ class Ensemble:
     max_rates: np.ndarray  # (n,)
     tau_rc: float
     tau_ref: float
-    rate_fn: object = None  # J -> rates (Hz) of the target's neurons; None: the LIF curve
+    # J -> rates (Hz) of the target's neurons; None: the LIF curve
+    rate_fn: Callable[[np.ndarray], np.ndarray] | None = None
 
     @property
     def n(self) -> int:

@@ -63,7 +63,7 @@ class SpecError(NeuromorphError):
         return [p for p in self.problems if p.severity == "error"]
 
 
-def did_you_mean(name: str, valid) -> str:
+def did_you_mean(name: object, valid) -> str:
     """Return `` (did you mean 'x'?)`` for the closest valid name, or ``''``."""
     close = difflib.get_close_matches(str(name), [str(v) for v in valid], n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""

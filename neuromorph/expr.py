@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import cast
 
 import numpy as np
 from lark import Lark, Transformer, v_args
@@ -187,7 +188,7 @@ def parse(text: str):
     try:
         tree = _parser().parse(text)
     except UnexpectedCharacters as e:
-        raise ExprError(f"unexpected character {text[e.pos_in_stream]!r}", e.column) from None
+        raise ExprError(f"unexpected character {text[cast(int, e.pos_in_stream)]!r}", e.column) from None
     except UnexpectedEOF:
         raise ExprError("expression ends too early", len(text) + 1) from None
     except UnexpectedInput as e:

@@ -43,7 +43,7 @@ def small_nla(scheme, lanes, learn_eta=5.0, rho="soft_lif", feedback="transpose"
 
 def run_both(model, learn, beta):
     lanes = model.learning.lanes
-    t = np.arange(400) * 1e-3
+    t = np.arange(200) * 1e-3
     x = smooth_input(5, lanes)(t)
     target = np.tanh(x[..., :3])
     p = Protocol(x=x, target=target, beta=np.full(3, beta), learn=learn, x0=x[0], target0=target[0])

@@ -45,7 +45,7 @@ def kim5(tmp_path_factory):
 @pytest.fixture(scope="module")
 def digits(tmp_path_factory):
     out = tmp_path_factory.mktemp("digits") / "report"
-    model = short("nla_digits", 0.3)  # the first 3 x 32 test images
+    model = short("nla_digits", 0.2)  # the first 2 x 32 test images
     comparison, doc = compare_and_report(model, ALL, presentations=[0.1], out=out,
                                          spec_file=str(MODELS / "nla_digits.yaml"))
     return model, comparison, doc, out

@@ -41,7 +41,9 @@ def test_unknowns_stay_unknown():
     assert profile.load("loihi1").energy.synaptic_op_pj.status == "disputed"
 
 
-@pytest.mark.parametrize("spec", [MODELS / "nla_digits.yaml", DATA / "nla_two_layers.yaml", MODELS / "kim_fig5.yaml"])
+@pytest.mark.parametrize("spec", [MODELS / "nla_digits.yaml", DATA / "nla_two_layers.yaml",
+                                  MODELS / "kim_fig3_solid.yaml",
+                                  pytest.param(MODELS / "kim_fig5.yaml", marks=pytest.mark.slow)])
 def test_check_cores_agree_with_nengo_loihis_blocks(cli, spec):
     res = cli("check", spec, "--profile", "loihi1", "--json")
     assert res.code == 0, res.err

@@ -93,7 +93,7 @@ def test_digits_within_two_points_of_rate(backend, digits_rate):
     assert engine["spikes"]["h1"] > 0 and engine["neurons"]["h1"] == 100 * 32
 
 
-@pytest.mark.parametrize("model,backend", [("nla_digits", "loihi"), ("kim_fig5", "loihi"),
+@pytest.mark.parametrize("model,backend", [("nla_digits", "loihi"), ("kim_fig3_solid", "loihi"),
                                            ("kim_fig3_solid", "nengo"), ("nla_digits", "nengo")])
 def test_every_substitution_reaches_summary_json(cli, tmp_path, model, backend):
     ir = with_overrides(nm.load(MODELS / f"{model}.yaml"), duration=0.3)

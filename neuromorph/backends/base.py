@@ -13,11 +13,15 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 from .. import families
 from ..errors import NeuromorphError
 from ..families.base import UnsupportedModel
 from ..records import Result, RunRecord
+
+if TYPE_CHECKING:
+    from ..graph import Graph
 
 __all__ = ["Backend", "SpikingBackend", "Compiled", "UnsupportedModel", "BackendError"]
 
@@ -131,4 +135,4 @@ class SpikingBackend(Backend):
         from ..graph import describe
 
         head = f"# {self.name}: runs on {self.hardware()['runs_on']}"
-        return "\n".join([head, describe(compiled.graph), self.build_description(compiled.graph)])
+        return "\n".join([head, describe(cast("Graph", compiled.graph)), self.build_description(compiled.graph)])

@@ -15,7 +15,7 @@ SPIKING_KEYS = ("input_rate", "tau_syn", "dt", "neurons")
 
 @dataclass
 class Deployment:
-    manifest: object
+    manifest: mf.Manifest
     model: object
     model_file: str
     manifest_file: str

@@ -25,7 +25,7 @@ FORMAT = "neuromorph.metrics/1"
 def trajectory(rate, run) -> dict:
     """nrmse, rmse and correlation of ``run`` against ``rate`` per variable (None where the
     rate trace is constant, e.g. momenta that stay 0)."""
-    out = {"nrmse_vs_rate": {}, "rmse_vs_rate": {}, "correlation_vs_rate": {}}
+    out: dict[str, dict] = {"nrmse_vs_rate": {}, "rmse_vs_rate": {}, "correlation_vs_rate": {}}
     for name, ref in rate.traces.items():
         if name not in run.traces:
             continue
@@ -76,7 +76,7 @@ def one_run(comparison, name: str, k: int) -> dict:
     """Metrics of backend ``name``, seed index ``k`` (one number per leaf)."""
     by_time = comparison.runs[name][k]
     first = reference_run(comparison, by_time)  # spike and hardware figures: the spec's presentation
-    out = {}
+    out: dict = {}
     if comparison.classification:
         out["accuracy"] = {f"{p:g}": run.summary["metrics"]["accuracy"] for p, run in by_time.items()}
     else:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from typing import Callable
 
 import jinja2
 
@@ -30,7 +31,7 @@ def _num(value, digits=3) -> str:
 
 def columns(doc: dict) -> list:
     """(header, getter) pairs of the summary table."""
-    cols = []
+    cols: list[tuple[str, Callable[..., str]]] = []
     first = next(iter(doc["backends"].values()))
     if doc["kind"] == "classification":
         for key in sorted(first["accuracy"], key=float):

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 
@@ -104,11 +104,12 @@ class Connection:
 
     def matrix(self, n_post: int, n_pre: int) -> np.ndarray:
         """The weights as a (n_post, n_pre) matrix."""
-        return self.weights if self.weights.ndim == 2 else float(self.weights) * np.eye(n_post, n_pre)
+        weights = cast(np.ndarray, self.weights)  # an array after __post_init__
+        return weights if weights.ndim == 2 else float(weights) * np.eye(n_post, n_pre)
 
     def check(self, n_post: int, n_pre: int) -> None:
         where = f"edge {self.name!r}"
-        w = self.weights
+        w = cast(np.ndarray, self.weights)  # an array after __post_init__
         if w.ndim == 0:
             if n_post != n_pre:
                 raise GraphError(f"{where}: a scalar weight needs equal sizes (source {n_pre}, target {n_post})")

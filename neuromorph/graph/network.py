@@ -29,7 +29,7 @@ class Substitution:
     detail: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
-        out = {"id": self.id, "original": self.original, "replacement": self.replacement, "why": self.why}
+        out: dict = {"id": self.id, "original": self.original, "replacement": self.replacement, "why": self.why}
         if self.detail:
             out["detail"] = self.detail
         return out

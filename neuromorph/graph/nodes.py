@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
@@ -61,6 +61,7 @@ class Node:
     has_state = False
 
     size: int
+    __dataclass_fields__: ClassVar[dict[str, Any]]  # every node kind is a dataclass
 
     def check(self, name: str, copies: int = 1) -> None:
         _size(name, self.size)

@@ -5,6 +5,7 @@ that backend's own build reports."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Optional, cast
 
 from . import estimate, rules
 from .profile import load
@@ -72,7 +73,7 @@ def run(model, profile_name: str, base_dir=None, build: bool = True) -> CheckRep
     blocks = estimate.blocks(legal, profile)
     ctx = rules.Context(model, profile, blocks, lowered, legal, trained_weights(model, base_dir))
     findings = rules.run_all(ctx)
-    per_chip = profile.chip.cores.value
+    per_chip = cast(Optional[int], profile.chip.cores.value)
     chips = -(-len(blocks) // per_chip) if per_chip else None
     built = None
     too_big = any(f.rule in ("input_axons_per_core", "output_axons_per_core") for f in findings

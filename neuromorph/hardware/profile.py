@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import field
 from pathlib import Path
-from typing import Annotated, Literal, Optional, Union
+from typing import Annotated, Literal, Optional, Union, get_args
 
 from pydantic import Field, Strict, TypeAdapter, ValidationError, model_validator
 from pydantic.dataclasses import dataclass
@@ -22,8 +22,9 @@ from ..spec.yamlio import line_of
 
 FORMAT_VERSION = 1
 #: How far a number can be trusted.
-STATUSES = ("measured", "published", "second-hand", "disputed", "lower-bound", "upper-bound", "assumption",
-            "unknown", "not-applicable")
+Status = Literal["measured", "published", "second-hand", "disputed", "lower-bound", "upper-bound", "assumption",
+                 "unknown", "not-applicable"]
+STATUSES: tuple[str, ...] = get_args(Status)
 #: Statuses that go with ``value: null``.
 NO_VALUE = ("unknown", "not-applicable")
 
@@ -37,7 +38,7 @@ class Fact:
 
     value: Value
     source: Annotated[str, Strict(), Field(min_length=1)]
-    status: Literal[STATUSES]
+    status: Status
     note: str = ""
 
     @model_validator(mode="after")

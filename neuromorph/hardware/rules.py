@@ -10,6 +10,11 @@ would have to change.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional, cast
+
+if TYPE_CHECKING:
+    from ..graph import Graph
+    from .profile import Profile
 
 
 @dataclass
@@ -26,10 +31,10 @@ class Finding:
 @dataclass
 class Context:
     model: object
-    profile: object
+    profile: Profile
     blocks: list
-    graph: object  # the model's network graph as its family lowered it (one copy)
-    legal: object  # the same, legalized for the profile's chip
+    graph: Graph  # the model's network graph as its family lowered it (one copy)
+    legal: Graph  # the same, legalized for the profile's chip
     weights: object = None  # trained weights, when the model has them
 
 
@@ -86,7 +91,8 @@ def synapse_memory_per_core(ctx: Context) -> list:
 
 
 def cores_and_chips(ctx: Context) -> list:
-    per_chip, chips = ctx.profile.chip.cores.value, ctx.profile.chips.value
+    per_chip = cast(Optional[int], ctx.profile.chip.cores.value)
+    chips = cast(Optional[int], ctx.profile.chips.value)
     if per_chip is None:
         return _unknown("cores_and_chips", "chip.cores")
     cores = len(ctx.blocks)
@@ -118,7 +124,7 @@ def _substitution(ctx: Context, ident: str):
 
 
 def synapse_types(ctx: Context) -> list:
-    types = ctx.profile.synapse_types.value
+    types = cast(Optional[tuple[str, ...]], ctx.profile.synapse_types.value)
     if types is None:
         return _unknown("synapse_types", "synapse_types")
     sub = _substitution(ctx, "synapse.alpha_on_chip")
@@ -129,7 +135,7 @@ def synapse_types(ctx: Context) -> list:
 
 
 def time_step(ctx: Context) -> list:
-    dt = ctx.profile.time_step.value
+    dt = cast(Optional[float], ctx.profile.time_step.value)
     if dt is None:
         return _unknown("time_step", "time_step")
     own = ctx.graph.dt
@@ -142,7 +148,8 @@ def time_step(ctx: Context) -> list:
 def refractory_period(ctx: Context) -> list:
     from ..graph import IF, LIF
 
-    steps, dt = ctx.profile.refractory_max_steps.value, ctx.profile.time_step.value
+    steps = cast(Optional[int], ctx.profile.refractory_max_steps.value)
+    dt = cast(Optional[float], ctx.profile.time_step.value)
     if steps is None or dt is None:
         return _unknown("refractory_period", "refractory_max_steps or time_step")
     periods = [n.tau_ref for n in ctx.graph.nodes.values() if isinstance(n, (LIF, IF))]
@@ -159,7 +166,7 @@ def refractory_period(ctx: Context) -> list:
 def input_rate(ctx: Context) -> list:
     from ..graph import BernoulliEncoder, PoissonEncoder, RegularEncoder
 
-    dt = ctx.profile.time_step.value
+    dt = cast(Optional[float], ctx.profile.time_step.value)
     rates = [n.max_rate for n in ctx.graph.nodes.values()
              if isinstance(n, (PoissonEncoder, BernoulliEncoder, RegularEncoder))]
     if dt is None or not rates:
@@ -175,7 +182,7 @@ def learning_on_chip(ctx: Context) -> list:
     sub = next((s for s in ctx.graph.substitutions if s.id.endswith("inference_only")), None)
     if sub is None:
         return []
-    rules = ctx.profile.learning_rules.value or ()
+    rules = cast(Optional[tuple[str, ...]], ctx.profile.learning_rules.value) or ()
     return [Finding("learning_on_chip", "note", f"{sub.original}: {sub.replacement} on chip ({sub.why}); the chip's "
                     f"learning rules: {', '.join(rules) or 'none known'}")]
 

@@ -13,7 +13,7 @@ import numpy as np
 from .. import backends, families, spec
 from ..errors import Problem, SpecError
 from ..files import staged_dir, write_bytes_atomic
-from ..records import summary_values
+from ..records import Result, summary_values
 from .provenance import data_hash, versions
 
 SUMMARY_FORMAT = "neuromorph.summary/1"
@@ -24,7 +24,7 @@ class Run:
     """A finished run: the model as run, the backend's result and the summary."""
 
     model: object
-    result: object
+    result: Result
     summary: dict
 
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import time as _time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .. import backends, families, spec
 from ..errors import NeuromorphError
 from ..files import staged_dir, write_bytes_atomic
 from .provenance import data_hash, versions
 from .simulate import json_default
+
+if TYPE_CHECKING:
+    from ..spec.nla import NLAModel
 
 SUMMARY_FORMAT = "neuromorph.train-summary/1"
 
@@ -19,7 +23,7 @@ SUMMARY_FORMAT = "neuromorph.train-summary/1"
 class TrainRun:
     """A finished training run: the model, the learned weights (and engine), the summary."""
 
-    model: object
+    model: NLAModel  # the model of a learning family (nla is the one that learns)
     engine: object
     curve: list
     summary: dict

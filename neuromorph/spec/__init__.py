@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from importlib import import_module
 from pathlib import Path
+from typing import cast
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -71,12 +72,12 @@ def validate_data(data, file: str = "", lines: dict | None = None):
         problems.append(at(("family",), unknown_name("family", family, list(FAMILIES))))
     if problems:
         return None, problems
-    cls = model_class(family)
+    cls = model_class(cast(str, family))  # a known family: checked above
     try:
         model = TypeAdapter(cls).validate_python(data)
     except ValidationError as e:
         return None, problems_from_validation(e, cls, file, lines)
-    found = family_module(family).check(model)
+    found = family_module(cast(str, family)).check(model)
     for p in found:
         path = tuple(_split_path(p.path))
         problems.append(at(path, p.message, p.severity) if p.path else Problem(p.message, file=file,

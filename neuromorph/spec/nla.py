@@ -7,7 +7,7 @@ eta = 1e-3 (per ms) is eta = 1.0 here (per s).
 from __future__ import annotations
 
 from dataclasses import field
-from typing import Annotated, Literal, Optional, Union
+from typing import Annotated, Literal, Optional, Union, cast
 
 from pydantic import Field, Strict
 from pydantic.dataclasses import dataclass
@@ -232,7 +232,7 @@ def check(model: NLAModel) -> list:
 
 
 def _check_layers(c: Checks, model: NLAModel) -> None:
-    layers = model.network.layers
+    layers = cast(tuple[int, ...], model.network.layers)  # checked not None by check()
     if len(layers) < 2:
         c.error("network.layers", f"needs at least an input and an output size (got {list(layers)})")
         return
@@ -268,7 +268,7 @@ def _check_layers(c: Checks, model: NLAModel) -> None:
 
 
 def _check_recurrent(c: Checks, model: NLAModel) -> None:
-    rec = model.network.recurrent
+    rec = cast(Recurrent, model.network.recurrent)  # checked not None by check()
     if rec.outputs > rec.neurons:
         c.error("network.recurrent.outputs", f"{rec.outputs} outputs but only {rec.neurons} neurons")
     if model.microcircuit is not None:

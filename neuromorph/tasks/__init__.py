@@ -5,6 +5,7 @@ targets for every step and lane) and scores what comes back."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 
@@ -61,7 +62,7 @@ def make_task(model):
 
 
 def record_every(model) -> int:
-    return 1 if model.record.dt is None else steps(model.record.dt, model.dynamics.dt)
+    return 1 if model.record.dt is None else cast(int, steps(model.record.dt, model.dynamics.dt))  # validated
 
 
 def run_inference(engine, model, progress=None) -> Result:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from functools import partial
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 
@@ -15,6 +16,10 @@ from ...graph import Traits
 from ...records import Result, RunRecord
 from ..base import Backend, BackendError, Compiled, SpikingBackend
 from . import targets
+
+if TYPE_CHECKING:
+    from ...equations import Program
+    from ...graph import Graph
 
 
 def _versions() -> dict:
@@ -58,12 +63,12 @@ class Brian2Backend(Backend):
     def describe(self, compiled: Compiled) -> str:
         from .program import summary
 
-        return summary(compiled.program)
+        return summary(cast("Program", compiled.program))
 
     def write_script(self, compiled: Compiled, path) -> list:
         from .program import write_script
 
-        return write_script(compiled.program, path)
+        return write_script(cast("Program", compiled.program), path)
 
 
 class Brian2SpikingBackend(SpikingBackend):
@@ -111,7 +116,7 @@ class Brian2SpikingBackend(SpikingBackend):
         from .graph import program
 
         compiled = super().compile(model, base_dir)
-        run = families.of(model).graph_run(model, compiled.graph.copies)
+        run = families.of(model).graph_run(model, cast("Graph", compiled.graph).copies)
         prog, _ = program(compiled.graph, seed=run["seed"], backend=self.name,
                           **{k: v for k, v in run.items() if k != "seed"})
         return dataclasses.replace(compiled, program=prog)
@@ -122,11 +127,11 @@ class Brian2SpikingBackend(SpikingBackend):
     def describe(self, compiled: Compiled) -> str:
         from .program import summary
 
-        return "\n".join([super().describe(compiled), "", summary(compiled.program)])
+        return "\n".join([super().describe(compiled), "", summary(cast("Program", compiled.program))])
 
     def write_script(self, compiled: Compiled, path) -> list:
         from .program import write_script
 
         if compiled.program is None:
             raise BackendError("nothing compiled to write")
-        return write_script(compiled.program, path)
+        return write_script(cast("Program", compiled.program), path)

@@ -18,6 +18,7 @@ before t = 0, integrated with the trapezoid rule). Times in seconds; all variabl
 from __future__ import annotations
 
 import re
+from typing import Callable, cast
 
 import numpy as np
 
@@ -143,7 +144,7 @@ def build_signal(b: Builder, name: str, node: Signal) -> Group:
     return Group(b.names[name], b.n(name), model=f"val = {key}(t, i) : 1", namespace={key: key})
 
 
-def encoder_drive(b: Builder, name: str) -> str:
+def encoder_drive(b: Builder, name: str) -> tuple[str, dict]:
     """The encoder's input x: a table read directly when it is one identity edge from an input."""
     edges = b.graph.incoming(name)
     if len(edges) == 1 and edges[0].weights.ndim == 0 and edges[0].synapse is None \
@@ -211,7 +212,7 @@ def build_if(b: Builder, name: str, node: IF) -> Group:
 
 
 def build_li(b: Builder, name: str, node: LI) -> Group:
-    init = {"bias": tile(node.bias, b.copies, node.size)}
+    init: dict = {"bias": tile(node.bias, b.copies, node.size)}
     if node.tau > 0:
         model = ["dv/dt = (bias + I_syn - v)/tau : 1", "tau : second (constant, shared)"]
         init["tau"] = (node.tau, "second")
@@ -228,7 +229,7 @@ def build_host(b: Builder, name: str, node: Host) -> Group:
     return Group(b.names[name], b.n(name), model=f"val = {code} : 1\nX = I_syn : 1")
 
 
-NODE_BUILDERS = {
+NODE_BUILDERS: dict[type, Callable[..., Group]] = {
     Input: build_input, Signal: build_signal, PoissonEncoder: build_rate_encoder, BernoulliEncoder: build_rate_encoder,
     RegularEncoder: build_regular, AnalogEncoder: build_analog, LIF: build_lif, IF: build_if, LI: build_li,
     Host: build_host,
@@ -334,7 +335,8 @@ def build_decoded(b: Builder, k: int, edge: Decoded) -> None:
     b.groups[dec] = Group(dec, copies * d, model="\n".join(lines), method="exponential_euler",
                           init={"tau_y": (edge.synapse.tau, "second")})
     if edge.history is not None:
-        states = primed(np.asarray(edge.history), edge.history_dt, edge.synapse.tau, isinstance(edge.synapse, Alpha))
+        states = primed(np.asarray(edge.history), cast(float, edge.history_dt), edge.synapse.tau,
+                        isinstance(edge.synapse, Alpha))
         b.groups[dec].init["y"] = np.tile(states["I"], copies)
         if "a" in states:
             b.groups[dec].init["a_y"] = np.tile(states["a"], copies)
@@ -342,7 +344,7 @@ def build_decoded(b: Builder, k: int, edge: Decoded) -> None:
     b.synapses.append(Syn(f"s{k}_dec", b.names[edge.source], dec, "w : 1 (constant)", i, j,
                           on_pre=f"{hit}_post += w", init={"w": w / edge.synapse.tau}))
     T = edge.full_transform()
-    M = (post.gain[:, None] * post.encoders) @ T if isinstance(post, LIF) else T
+    M = (cast(np.ndarray, post.gain)[:, None] * post.encoders) @ T if isinstance(post, LIF) else T
     i, j, w = block_pairs(M, copies, d, post.size)
     summed = f"X{k}"
     b.lines[edge.target].append(f"{summed} : 1")

@@ -55,7 +55,7 @@ def build(program: Program):
         if g.rates is not None:
             obj = b2.PoissonGroup(g.n, rates=g.rates, namespace=ns, name=g.name, order=g.order)
         else:
-            kw = {}
+            kw: dict = {}
             if g.threshold:
                 kw.update(threshold=g.threshold, reset=g.reset)
             if g.refractory is not None:
@@ -172,7 +172,7 @@ def render_script(program: Program, arrays_file: str) -> tuple[str, dict]:
     """Python source of a standalone script (imports only brian2 and numpy) and the arrays it
     loads from ``arrays_file`` (an ``.npz`` beside it)."""
     arrays: dict = {}
-    L = []
+    L: list[str] = []
     w = L.append
     w("#!/usr/bin/env python3")
     w(f'"""Brian2 program for model {program.model!r}, compiled by neuromorph ({program.backend}).')

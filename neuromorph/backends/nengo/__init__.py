@@ -8,6 +8,8 @@ legalization records every change in the graph's substitutions."""
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from ...graph import DecodePath, Input, Traits
@@ -170,8 +172,8 @@ def one_copy_nodes(graph) -> dict:
     for name, node in graph.nodes.items():
         if isinstance(node, (LIF, IF, LI)) and node.v0 is not None and node.v0.ndim == 2:
             node = dataclasses.replace(node, v0=node.v0[0])
-        if isinstance(node, RegularEncoder) and node.phase.ndim == 2:
-            node = dataclasses.replace(node, phase=node.phase[0])
+        if isinstance(node, RegularEncoder) and cast(np.ndarray, node.phase).ndim == 2:
+            node = dataclasses.replace(node, phase=cast(np.ndarray, node.phase)[0])
         if isinstance(node, Signal) and node.values.ndim == 3:
             node = dataclasses.replace(node, values=node.values[:, 0])
         out[name] = node

@@ -68,7 +68,7 @@ def make_primed(kind: str, tau: float, X0=None):
     nengo = import_nengo()
     base = nengo.Alpha if kind == "alpha" else nengo.Lowpass
 
-    class Primed(base):
+    class Primed(base):  # type: ignore[valid-type,misc]  # base chosen at runtime from nengo
         def make_state(self, shape_in, shape_out, dt, dtype=None, y0=0):
             state = super().make_state(shape_in, shape_out, dt, dtype=dtype, y0=y0)
             if X0 is not None:

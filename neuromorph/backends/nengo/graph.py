@@ -17,6 +17,7 @@ copy), so NengoLoihi maps one copy's populations onto cores as it would a single
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -202,9 +203,10 @@ def build_host(b: Nodes, name: str, node: Host) -> None:
     b.into[name] = b.out[name] = objs
 
 
-NODE_BUILDERS = {Input: build_input, Signal: build_signal, PoissonEncoder: build_encoder,
-                 BernoulliEncoder: build_encoder, RegularEncoder: build_encoder, AnalogEncoder: build_analog,
-                 LIF: build_lif, IF: build_if, LI: build_li, Host: build_host}
+NODE_BUILDERS: dict[type, Callable[..., None]] = {
+    Input: build_input, Signal: build_signal, PoissonEncoder: build_encoder, BernoulliEncoder: build_encoder,
+    RegularEncoder: build_encoder, AnalogEncoder: build_analog, LIF: build_lif, IF: build_if, LI: build_li,
+    Host: build_host}
 
 
 def nengo_synapse(syn, history=None, history_dt=None, dt=0.001):

@@ -66,7 +66,7 @@ def edge_weights(sim, graph) -> dict:
     units (the block's float weights are the graph's times a constant scale, which is divided out)."""
     from ...graph import Connection
 
-    out = {}
+    out: dict = {}
     for block in sim.model.blocks:
         name = node_of(block)
         if name not in graph.nodes:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from ... import expr
@@ -35,7 +37,7 @@ METHODS = {"rk4": "rk4", "euler": "euler"}
 
 def half_grid(model) -> np.ndarray:
     """Times k dt / 2, k = 0..2N: every point an RK4 stage evaluates the input at."""
-    n = steps(model.time.duration, model.time.dt)
+    n = cast(int, steps(model.time.duration, model.time.dt))  # validated: a whole number of steps
     return np.arange(2 * n + 1) * (model.time.dt / 2)
 
 

@@ -24,11 +24,18 @@ How the recurrence is realized depends on the target (:class:`~neuromorph.graph.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from ...graph import LI, LIF, Alpha, Connection, Decoded, Graph, Lowpass, Probe, Signal, Substitution
 from ...seeds import rng_for, spiking_seed
 from . import population
+
+if TYPE_CHECKING:
+    from ...graph.edges import Edge
+    from ...graph.nodes import Node
+    from ...spec.common import Spiking
 
 #: The loop's first stage on a decode-neuron target (s): the low-pass before the decode neurons.
 LOOP_TAU = 0.02
@@ -98,7 +105,7 @@ def mapping_for(model, traits):
 
 
 def chip_substitutions(model, traits, taus, icpt, capped, top) -> list:
-    sp = model.spiking
+    sp: Spiking = model.spiking
     tau, lo, hi = sp.tau_recurrent, *sp.max_rates
     subs = [
         Substitution("synapse.alpha_on_chip", f"alpha recurrent synapse (tau = {tau * 1e3:g} ms)",
@@ -188,7 +195,9 @@ def lower(model, traits, copies: int = 1) -> Graph:
     span = 8 * max(sp.tau_recurrent, sp.tau_syn)
     history = population.past(system, span)[::-1]  # (steps, 3, n): oldest first, HISTORY_DT apart
     scales = np.array([p.scale[2] for p in mapping.populations])
-    nodes, edges, probes = {}, [], {}
+    nodes: dict[str, Node] = {}
+    edges: list[Edge] = []
+    probes: dict[str, Probe] = {}
     if not chip:
         grid = half_grid(model)
         nodes["s"] = Signal(np.asarray(system.signal(grid)).reshape(len(grid), -1) / scales, model.time.dt / 2)

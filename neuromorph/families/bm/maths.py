@@ -36,8 +36,12 @@ See :func:`fixed_point` for how Eq 31 reads then.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from ...signals import InputSignal
 
 STATE = ("mu", "w", "p_mu", "p_w")
 PARAMS = ("m_mu", "m_w", "gamma_mu", "gamma_w", "mu_d", "w_d", "hebbian_sign")
@@ -175,7 +179,7 @@ class BMSystem:
     n: int
     params: BMParams
     y0: np.ndarray
-    signal: object
+    signal: InputSignal
     seeds: dict
 
 

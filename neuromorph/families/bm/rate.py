@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from ...numerics import STEPPERS, integrate_adaptive, integrate_fixed
@@ -12,14 +14,14 @@ from . import maths
 
 def record_every(model) -> int:
     """Steps between recorded samples."""
-    return 1 if model.record.dt is None else steps(model.record.dt, model.time.dt)
+    return 1 if model.record.dt is None else cast(int, steps(model.record.dt, model.time.dt))  # validated
 
 
 def simulate_bm(model, progress=None, backend: str = "rate") -> Result:
     """Integrate Eqs 23-26 for every synapse of ``model`` at once (state shape (4, N))."""
     system = maths.resolve(model)
     time = model.time
-    n_steps = steps(time.duration, time.dt)
+    n_steps = cast(int, steps(time.duration, time.dt))  # validated: a whole number of steps
 
     def rhs(t, y):
         return maths.derivatives(y, system.signal(t), system.params)

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 
 from ...errors import NeuromorphError
@@ -98,7 +100,7 @@ def alignment_angles(weights: Weights, st: Structure) -> list[float]:
     """Per hidden layer, the angle (degrees) between W_PI W_IP and B W_{l+1} (Frobenius inner
     product). The microcircuit has learned to represent the top-down input when it is near 0
     (Eq 36 of Senn et al. 2024; the paper plots the angle without giving its formula)."""
-    lateral = weights.W_PI @ weights.W_IP
+    lateral = cast(np.ndarray, weights.W_PI) @ cast(np.ndarray, weights.W_IP)  # a microcircuit's weights
     top_down = weights.B @ weights.W
     angles = []
     for layer in st.layers[:-1]:

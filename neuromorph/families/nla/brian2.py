@@ -198,7 +198,7 @@ def solve_plan(passes: int) -> list:
     x = (I - W D)^-1 y by forward sums (finite series: D C0 and W D are nilpotent in a layered
     network), repeated with g' = g + D2 v x to fold in the diagonal term. Intermediate values are
     state variables set in order (as subexpressions they would be inlined into one another)."""
-    plan = [("assign", "g = -(eps - ebar)/tau - (eps_t - ebar_t)")]
+    plan: list[tuple[str, ...]] = [("assign", "g = -(eps - ebar)/tau - (eps_t - ebar_t)")]
     for r in range(REFINE + 1):
         plan.append(("assign", f"y{r}_0 = g" if r == 0 else f"y{r}_0 = g + D2*V1*x{r - 1}_{passes}"))
         for k in range(1, passes + 1):

@@ -29,10 +29,20 @@ Everything is stepped with forward Euler.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Callable, TypeGuard
 
 import numpy as np
 
 from .network import Structure, Weights
+
+if TYPE_CHECKING:
+    class MicrocircuitWeights(Weights):
+        """Weights of a network with a microcircuit: B, W_IP, W_PI and B_IP are all set."""
+
+        B: np.ndarray
+        W_IP: np.ndarray
+        W_PI: np.ndarray
+        B_IP: np.ndarray
 
 
 @dataclass
@@ -43,7 +53,7 @@ class Settings:
     (n, n_in), ``eta_b`` (n,): per-weight learning rates (1/s), zero where no synapse is.
     """
 
-    rho: object
+    rho: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
     tau: float
     tau_in: float
     dt: float
@@ -70,7 +80,7 @@ class State:
     stats: dict = field(default_factory=lambda: {"dense_fallback_steps": 0, "not_positive_definite_steps": 0})
 
 
-def microcircuit(weights: Weights) -> bool:
+def microcircuit(weights: Weights) -> TypeGuard[MicrocircuitWeights]:
     return weights.W_IP is not None
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass, field, fields, replace
+from typing import Any
 
 import numpy as np
 
@@ -102,8 +103,9 @@ class Weights:
     B_IP: np.ndarray | None = None
 
     def copy(self) -> "Weights":
-        return replace(self, **{f.name: None if getattr(self, f.name) is None else getattr(self, f.name).copy()
-                                for f in fields(self)})
+        copies: dict[str, Any] = {f.name: None if getattr(self, f.name) is None else getattr(self, f.name).copy()
+                                  for f in fields(self)}
+        return replace(self, **copies)
 
     def arrays(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) is not None}

@@ -95,7 +95,7 @@ class NLAEngine(LaneState):
         x = np.asarray(x, dtype=float)
         target = nla.full_target(self.structure, target)
         per_step_x, per_step_t = x.ndim == 3, target.ndim == 3
-        out = {name: [] for name in record}
+        out: dict[str, list] = {name: [] for name in record}
         for k in range(steps):
             xk = x[k] if per_step_x else x
             tk = target[k] if per_step_t else target
