@@ -67,6 +67,7 @@ class RunInfo:
     quantization: dict | None = None
     raster: dict | None = None
     rates_hz: dict | None = None
+    versions: dict = field(default_factory=dict)
     details: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:

@@ -81,9 +81,10 @@ class Backend(ABC):
         raise BackendError(f"standalone scripts are written for the brian2 targets only, not {self.name!r}")
 
     def finish(self, result: Result) -> Result:
-        """Stamp a family's result with this backend's name and hardware."""
+        """Stamp a family's result with this backend's name, hardware and simulator versions."""
         result.info.backend = self.name
         result.info.hardware = self.hardware()
+        result.info.versions = self.versions()
         return result
 
 

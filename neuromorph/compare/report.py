@@ -62,7 +62,7 @@ def text_table(doc: dict) -> str:
 
 TEMPLATE_MD = """# {{ doc.model }}: spiking vs rate
 
-{{ doc.kind }} model (family `{{ doc.family }}`), reference: the `rate` backend; seeds of the
+{{ doc.kind }} model (family `{{ doc.family }}`), reference: the `{{ doc.reference }}` backend; seeds of the
 spiking realization: {{ doc.seeds | join(", ") }}.{% if doc.get("deploy") %} Deployed from `{{ doc.deploy.manifest }}`
 (target `{{ doc.deploy.target }}`, profile `{{ doc.deploy.profile }}`).{% endif %}
 
@@ -115,7 +115,7 @@ code { background: #f4f4f4; padding: 0 3px; }
 li { margin: 0.2em 0; }
 </style></head><body>
 <h1>{{ doc.model }}: spiking vs rate</h1>
-<p>{{ doc.kind }} model (family <code>{{ doc.family }}</code>), reference: the <code>rate</code> backend;
+<p>{{ doc.kind }} model (family <code>{{ doc.family }}</code>), reference: the <code>{{ doc.reference }}</code> backend;
 seeds of the spiking realization: {{ doc.seeds | join(", ") }}.{% if doc.get("deploy") %} Deployed from
 <code>{{ doc.deploy.manifest }}</code> (target <code>{{ doc.deploy.target }}</code>, profile
 <code>{{ doc.deploy.profile }}</code>).{% endif %}</p>
