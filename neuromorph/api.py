@@ -63,12 +63,13 @@ def simulate(model, backend: str = "rate", *, duration=None, dt=None, seed=None,
 
 
 def train(model, backend: str = "rate", *, seed=None, out=None, progress=None, codegen=None):
-    """Learn a model's weights from its seed with its task (see ``neuromorph train``).
+    """Learn a model's weights from its seed with its task (see ``neuromorph train``). With
+    ``out``, a checkpoint is kept there after every epoch and the results are written there.
 
     Returns
     -------
     neuromorph.run.train.TrainRun
-        ``.weights``, ``.curve``, ``.summary`` (metrics such as ``accuracy``).
+        ``.weights``, ``.curve``, ``.summary`` (metrics such as ``accuracy``); ``.warnings``.
     """
     from .run.simulate import with_overrides
     from .run.train import train as run_train
@@ -76,9 +77,21 @@ def train(model, backend: str = "rate", *, seed=None, out=None, progress=None, c
 
     model, spec_file = _model(model)
     model = with_overrides(model, seed=seed, file=spec_file)
-    run = run_train(model, backend, progress=progress, spec_file=spec_file, codegen=codegen)
     if out is not None:
-        write_outputs(run, out)
+        Path(out).mkdir(parents=True, exist_ok=True)
+    run = run_train(model, backend, progress=progress, spec_file=spec_file, codegen=codegen, out=out)
+    run.warnings = write_outputs(run, out) if out is not None else []
+    return run
+
+
+def resume(out, *, progress=None, codegen=None):
+    """Continue the training run interrupted in folder ``out`` from its last checkpoint; the
+    final weights equal those of a run that never stopped."""
+    from .run.train import resume as run_resume
+    from .run.train import write_outputs
+
+    run = run_resume(out, progress=progress, codegen=codegen)
+    run.warnings = write_outputs(run, out)
     return run
 
 

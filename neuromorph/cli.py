@@ -52,7 +52,7 @@ def _reported(debug: bool):
     except NeuromorphError as e:
         if debug:
             raise
-        _fail(str(e))
+        _fail(str(e), getattr(e, "exit_code", EXIT_BAD_INPUT))
     except KeyboardInterrupt:
         _fail("interrupted; no partial output was kept", EXIT_FAILED)
     except Exception as e:  # a failure inside a simulator: say what, keep the traceback for --debug
@@ -122,28 +122,53 @@ def simulate(model, backend, duration, dt, seed, presentation, out, codegen, pro
 
 
 @main.command()
-@click.argument("model", type=click.Path(dir_okay=False))
+@click.argument("model", type=click.Path(dir_okay=False), required=False)
 @click.option("--backend", "-b", default="rate", show_default=True, help="Backend that runs the learning.")
 @click.option("--seed", type=int, help="Override the spec's seed.")
-@click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@click.option("--out", "-o", type=click.Path(file_okay=False), help="Output folder (a checkpoint is kept there "
+                                                                  "after every epoch).")
+@click.option("--resume", "resume_dir", type=click.Path(file_okay=False),
+              help="Continue the interrupted or failed run in this folder from its last checkpoint.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of neuromorph errors.")
-def train(model, backend, seed, out, progress, debug):
+def train(model, backend, seed, out, resume_dir, progress, debug):
     """Learn MODEL's weights from its seed; write OUT/weights.npz, OUT/learning_curve.png,
-    OUT/summary.json. A spec's `weights:` can point to OUT/weights.npz afterwards."""
+    OUT/summary.json. A spec's `weights:` can point to OUT/weights.npz afterwards. With
+    --resume DIR, continue an interrupted run (MODEL may be left out: the checkpoint holds it)."""
     from . import api, backends, families
 
-    ir = _load(model)
+    if resume_dir is None and (model is None or out is None):
+        _fail("give MODEL and --out OUT, or --resume DIR to continue an interrupted run")
+    if resume_dir is not None and out is not None and Path(out) != Path(resume_dir):
+        _fail(f"--resume continues in its own folder ({resume_dir}); leave out --out or give the same folder")
+    ir = _load(model) if model is not None else None
     with _reported(debug):
         backends.get(backend)
-        total = families.of(ir).train_steps(ir) if families.of(ir).learns else 0
-        with _progress_bar(_show(progress), total, f"{ir.name} [train, {backend}]") as update:
-            run = api.train(model, backend, seed=seed, out=out, progress=update)
+        if resume_dir is not None:
+            from . import spec
+            from .run.train import read_checkpoint
+
+            saved = read_checkpoint(resume_dir)
+            if ir is not None:
+                if spec.to_data(ir) != saved["spec"]:
+                    raise NeuromorphError(f"{model} is not the model of the run in {resume_dir}; resume it without "
+                                          "MODEL, or start a new run with --out")
+            ir = spec.validate_data(saved["spec"])[0] if ir is None else ir
+            total = families.of(ir).train_steps(ir) * (saved["units"] - saved["unit"]) // max(saved["units"], 1)
+            with _progress_bar(_show(progress), total, f"{ir.name} [train, resumed]") as update:
+                run = api.resume(resume_dir, progress=update)
+            out = resume_dir
+        else:
+            total = families.of(ir).train_steps(ir) if families.of(ir).learns else 0
+            with _progress_bar(_show(progress), total, f"{ir.name} [train, {backend}]") as update:
+                run = api.train(model, backend, seed=seed, out=out, progress=update)
     metrics = run.summary["metrics"]
-    click.echo(f"{ir.name}: trained on {backend} in {run.summary['wall_s']:.1f} s wall -> {out}")
+    click.echo(f"{run.model.name}: trained on {run.summary['backend']} in {run.summary['wall_s']:.1f} s wall -> {out}")
     for key, value in metrics.items():
         if isinstance(value, float):
             click.echo(f"  {key} = {value:.4g}")
+    for line in run.warnings:
+        click.echo(f"warning: {line}", err=True)
 
 
 def _show(progress) -> bool:

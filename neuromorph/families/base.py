@@ -89,7 +89,9 @@ class Family(ABC):
         """Whether a comparison must train weights first (none on file)."""
         return False
 
-    def train(self, model, engine, progress=None) -> tuple[list, dict]:
+    def trainer(self, model):
+        """The task that trains ``model``, unit by unit (``train_units``, ``train_start``,
+        ``train_unit``, ``train_resume``, ``train_finish``; see :func:`neuromorph.tasks.run_training`)."""
         raise UnsupportedModel(f"family {self.name!r} has no learning to run; `train` is for learning families")
 
     def train_steps(self, model) -> int:
@@ -97,6 +99,10 @@ class Family(ABC):
 
     def weights_bytes(self, model, weights, meta: dict) -> bytes:
         raise UnsupportedModel(f"family {self.name!r} has no weights to save")
+
+    def read_weights(self, model, path):
+        """Weights from a file :meth:`weights_bytes` wrote (raises ValueError if they do not fit)."""
+        raise UnsupportedModel(f"family {self.name!r} has no weights to read")
 
     def simulation_steps(self, model) -> int:
         """Steps a simulate run takes (progress bars)."""

@@ -45,6 +45,34 @@ class Protocol:
         return self.x.shape[0]
 
 
+@dataclass
+class Training:
+    """Where a training run stands: ``unit`` units (epochs, or evaluation intervals) done, the
+    learning curve so far, the figures measured before training, and task state that must carry
+    over between units (plain data and arrays). A checkpoint holds this, the weights and the
+    engine's state; resuming from it gives the same result as never stopping."""
+
+    unit: int = 0
+    curve: list = field(default_factory=list)
+    before: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
+
+
+def run_training(task, engine, progress=None, state: Training | None = None, after_unit=None) -> tuple:
+    """Train ``engine`` with ``task`` unit by unit (from ``state`` when resuming), calling
+    ``after_unit(state)`` after each; returns (curve, metrics)."""
+    if state is None:
+        state = task.train_start(engine)
+    else:
+        task.train_resume(engine, state)
+    for k in range(state.unit, task.train_units()):
+        task.train_unit(engine, k, state, progress)
+        state.unit = k + 1
+        if after_unit is not None:
+            after_unit(state)
+    return task.train_finish(engine, state)
+
+
 def make_task(model):
     """The task object for a validated NLA model."""
     kind = model.task.kind

@@ -14,7 +14,7 @@ import numpy as np
 from ..families.nla import alignment_angles
 from ..seeds import rng_for
 from ..spec.checks import steps
-from . import Protocol, cost
+from . import Protocol, Training, cost, run_training
 
 
 def load():
@@ -92,45 +92,61 @@ class Digits:
             return {}
         return {"alignment_angle_deg": alignment_angles(engine.weights, engine.structure)}
 
-    def train(self, engine, progress=None) -> tuple[list, dict]:
-        cfg = self.model.task
+    # -- training, unit by unit (see tasks.run_training): pre-learning epochs, then epochs ------
+    def prelearn_epochs(self) -> int:
+        return self.model.microcircuit.prelearn_epochs if self.model.microcircuit else 0
+
+    def train_units(self) -> int:
+        return self.prelearn_epochs() + self.model.task.epochs
+
+    def train_start(self, engine) -> Training:
         before = self.accuracy(engine)["accuracy"]
         extras = self._extras(engine)
         curve = [dict({"epoch": 0, "test_accuracy": before}, **extras)] if extras else []
-        curve += self.prelearn(engine, progress)
-        for epoch in range(cfg.epochs):
-            rng = rng_for(self.model.seed, "task", "shuffle", str(epoch))
-            order, real = self.lanes_order(rng.permutation(self.train_idx))
-            ends, _ = self.present(engine, order, learn=True, progress=progress)
-            train_cost = cost(ends[real], self.targets(self.y[order][real]))
-            result = self.accuracy(engine)
-            curve.append(dict({"epoch": epoch + 1, "test_accuracy": result["accuracy"], "train_cost": train_cost},
-                              **self._extras(engine)))
-            engine.scale_eta(cfg.eta_decay)
-        final = self.accuracy(engine)
-        metrics = {"accuracy": final["accuracy"], "accuracy_before_training": before,
-                   "confusion": final["confusion"], "test_samples": final["test_samples"],
-                   "train_samples": int(len(self.train_idx))}
-        metrics.update(self._extras(engine))
-        return curve, metrics
+        return Training(curve=curve, before={"accuracy_before_training": before})
 
-    def prelearn(self, engine, progress=None) -> list:
-        """Microcircuit pre-learning: only W_IP, W_PI learn, without nudging (curve entries)."""
-        epochs = self.model.microcircuit.prelearn_epochs if self.model.microcircuit else 0
-        curve = []
+    def train_resume(self, engine, state: Training) -> None:
+        """The learning rate as it was after ``state.unit`` units (decayed once per epoch)."""
+        for _ in range(max(0, state.unit - self.prelearn_epochs())):
+            engine.scale_eta(self.model.task.eta_decay)
+
+    def train_unit(self, engine, k: int, state: Training, progress=None) -> None:
+        if k < self.prelearn_epochs():
+            self.prelearn(engine, k, state, progress)
+            return
+        epoch = k - self.prelearn_epochs()
+        rng = rng_for(self.model.seed, "task", "shuffle", str(epoch))
+        order, real = self.lanes_order(rng.permutation(self.train_idx))
+        ends, _ = self.present(engine, order, learn=True, progress=progress)
+        train_cost = cost(ends[real], self.targets(self.y[order][real]))
+        result = self.accuracy(engine)
+        state.curve.append(dict({"epoch": epoch + 1, "test_accuracy": result["accuracy"], "train_cost": train_cost},
+                                **self._extras(engine)))
+        engine.scale_eta(self.model.task.eta_decay)
+
+    def prelearn(self, engine, k: int, state: Training, progress=None) -> None:
+        """Microcircuit pre-learning epoch k: only W_IP, W_PI learn, without nudging."""
         engine.set_plastic(forward=False)
-        for k in range(epochs):
-            rng = rng_for(self.model.seed, "task", "prelearn", str(k))
-            order, _ = self.lanes_order(rng.permutation(self.train_idx))
-            self.present(engine, order, learn=True, progress=progress, nudge=False)
-            curve.append(dict({"epoch": 0, "prelearn_epoch": k + 1}, **self._extras(engine)))
+        rng = rng_for(self.model.seed, "task", "prelearn", str(k))
+        order, _ = self.lanes_order(rng.permutation(self.train_idx))
+        self.present(engine, order, learn=True, progress=progress, nudge=False)
         engine.set_plastic(forward=True)
-        return curve
+        state.curve.append(dict({"epoch": 0, "prelearn_epoch": k + 1}, **self._extras(engine)))
+
+    def train_finish(self, engine, state: Training) -> tuple[list, dict]:
+        final = self.accuracy(engine)
+        metrics = {"accuracy": final["accuracy"], "confusion": final["confusion"],
+                   "test_samples": final["test_samples"], "train_samples": int(len(self.train_idx))}
+        metrics.update(state.before)
+        metrics.update(self._extras(engine))
+        return state.curve, metrics
+
+    def train(self, engine, progress=None) -> tuple[list, dict]:
+        return run_training(self, engine, progress)
 
     def train_steps(self) -> int:
         slots = -(-len(self.train_idx) // self.lanes)
-        prelearn = self.model.microcircuit.prelearn_epochs if self.model.microcircuit else 0
-        return (self.model.task.epochs + prelearn) * slots * self.steps
+        return self.train_units() * slots * self.steps
 
     def eval_protocol(self) -> Protocol:
         """The evaluation run as one protocol (what `neuromorph compile` shows)."""

@@ -14,7 +14,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from ..seeds import rng_for
-from . import Protocol
+from . import Protocol, Training, run_training
 
 SIGMA, RHO, BETA = 10.0, 28.0, 8.0 / 3.0
 BURN_IN = 20.0  # Lorenz time units discarded before a trace starts
@@ -80,15 +80,25 @@ class Signals:
         engine.restore_state(saved)
         return rec, self.scores(rec["u_out"], rec["target"])
 
+    # -- training, unit by unit (see tasks.run_training): one epoch per unit --------------------
+    def train_units(self) -> int:
+        return self.model.task.epochs
+
+    def train_start(self, engine) -> Training:
+        return Training(before={"nrmse_before_training": self.test(engine)[1]["nrmse"]})
+
+    def train_resume(self, engine, state: Training) -> None:
+        pass
+
+    def train_unit(self, engine, k: int, state: Training, progress=None) -> None:
+        engine.run_protocol(self.protocol(self.train_trace, self.model.learning.beta, True), progress=progress)
+        state.curve.append({"epoch": k + 1, "test_nrmse": self.test(engine)[1]["nrmse"]})
+
+    def train_finish(self, engine, state: Training) -> tuple[list, dict]:
+        return state.curve, dict(self.test(engine)[1], **state.before)
+
     def train(self, engine, progress=None) -> tuple[list, dict]:
-        before = self.test(engine)[1]
-        curve = []
-        for epoch in range(self.model.task.epochs):
-            engine.run_protocol(self.protocol(self.train_trace, self.model.learning.beta, True), progress=progress)
-            curve.append({"epoch": epoch + 1, "test_nrmse": self.test(engine)[1]["nrmse"]})
-        final = self.test(engine)[1]
-        metrics = dict(final, nrmse_before_training=before["nrmse"])
-        return curve, metrics
+        return run_training(self, engine, progress)
 
     def train_steps(self) -> int:
         return self.model.task.epochs * len(self.train_trace)

@@ -19,7 +19,7 @@ from ..families.nla.network import Weights, clipped_normal, structure
 from ..seeds import derive_seed, rng_for
 from ..signals import NoiseSource
 from ..spec.common import SmoothNoise
-from . import Protocol, collect, cost
+from . import Protocol, Training, collect, cost, run_training
 
 #: Simulated seconds per protocol while training.
 CHUNK = 1.0
@@ -34,7 +34,7 @@ class Stream:
         self.source = NoiseSource(noise, seed, "input", task.lanes * st.n_in, duration=0.0)
         self.task = task
         self.k = 0
-        self.xbar = None
+        self.xbar: np.ndarray | None = None
 
     def next(self, n_steps: int):
         """(x, target): (n_steps, L, n_in) rates and (n_steps, L, n_out) targets."""
@@ -103,22 +103,46 @@ class Teacher:
                   "cost_of_mean_predictor": cost(target.mean(axis=(0, 1)), target)}
         return {k: rec[k][::every] for k in record}, scores
 
-    def train(self, engine, progress=None) -> tuple[list, dict]:
+    # -- training, unit by unit (see tasks.run_training): one evaluation interval per unit -------
+    def train_units(self) -> int:
         cfg = self.model.task
-        train_stream = Stream(self, derive_seed(self.model.seed, "task", "train"))
+        return int(np.ceil(cfg.train_duration / cfg.eval_every - 1e-9))
+
+    def train_stream(self, state: Training) -> Stream:
+        """The training input stream, positioned where ``state`` left it."""
+        stream = Stream(self, derive_seed(self.model.seed, "task", "train"))
+        if "stream_k" in state.extra:
+            stream.k = int(state.extra["stream_k"])
+            stream.xbar = np.array(state.extra["stream_xbar"])
+        return stream
+
+    def train_start(self, engine) -> Training:
         _, first = self.test_run(engine)
-        initial, baseline = first["cost"], first["cost_of_mean_predictor"]
-        curve = [{"time": 0.0, "test_cost": initial}]
-        done = 0.0
-        while done < cfg.train_duration - 1e-9:
-            span = min(cfg.eval_every, cfg.train_duration - done)
-            self.feed(engine, train_stream, span, learn=True, fresh=done == 0.0, progress=progress)
-            done += span
-            curve.append({"time": done, "test_cost": self.test_run(engine)[1]["cost"]})
-        final = curve[-1]["test_cost"]
+        before = {"cost_before_training": first["cost"], "cost_of_mean_predictor": first["cost_of_mean_predictor"]}
+        return Training(curve=[{"time": 0.0, "test_cost": first["cost"]}], before=before, extra={"done": 0.0})
+
+    def train_resume(self, engine, state: Training) -> None:
+        pass  # the stream is repositioned from state.extra, the lanes' state by the caller
+
+    def train_unit(self, engine, k: int, state: Training, progress=None) -> None:
+        cfg = self.model.task
+        done = float(state.extra["done"])
+        stream = self.train_stream(state)
+        span = min(cfg.eval_every, cfg.train_duration - done)
+        self.feed(engine, stream, span, learn=True, fresh=done == 0.0, progress=progress)
+        done += span
+        state.curve.append({"time": done, "test_cost": self.test_run(engine)[1]["cost"]})
+        state.extra.update(done=done, stream_k=stream.k, stream_xbar=np.asarray(stream.xbar))
+
+    def train_finish(self, engine, state: Training) -> tuple[list, dict]:
+        final = state.curve[-1]["test_cost"]
+        initial, baseline = state.before["cost_before_training"], state.before["cost_of_mean_predictor"]
         metrics = {"cost": final, "cost_before_training": initial, "cost_reduction": 1.0 - final / initial,
                    "cost_of_mean_predictor": baseline, "cost_relative_to_mean_predictor": final / baseline}
-        return curve, metrics
+        return state.curve, metrics
+
+    def train(self, engine, progress=None) -> tuple[list, dict]:
+        return run_training(self, engine, progress)
 
     def train_steps(self) -> int:
         return self.steps(self.model.task.train_duration)

@@ -88,10 +88,10 @@ class NLAFamily(Family):
 
         return model.weights is None or not Path(weights_path(model, base_dir)).exists()
 
-    def train(self, model, engine, progress=None):
+    def trainer(self, model):
         from ...tasks import make_task
 
-        return make_task(model).train(engine, progress=progress)
+        return make_task(model)
 
     def train_steps(self, model) -> int:
         from ...tasks import make_task
@@ -102,6 +102,11 @@ class NLAFamily(Family):
         from .network import structure, weights_bytes
 
         return weights_bytes(weights, structure(model), meta)
+
+    def read_weights(self, model, path):
+        from .network import load_weights, structure
+
+        return load_weights(path, structure(model))
 
     def simulation_steps(self, model) -> int:
         from ...tasks import make_task

@@ -39,6 +39,19 @@ class LaneState:
         """Output voltages of every lane now, (L, n_out)."""
         return self.state.u[:, self.structure.out].copy()
 
+    def state_arrays(self) -> dict:
+        """The lanes' state as arrays (for checkpoints); empty before the first reset."""
+        st = self.state
+        if st is None:
+            return {}
+        return {"u": st.u, "udot": st.udot, "xbar": st.xbar, "target": st.target, "t": np.array(st.t)}
+
+    def load_state_arrays(self, arrays: dict) -> None:
+        if arrays:
+            self.state = dyn.State(u=np.array(arrays["u"]), udot=np.array(arrays["udot"]),
+                                   xbar=np.array(arrays["xbar"]), target=np.array(arrays["target"]),
+                                   t=float(arrays["t"]))
+
     def save_state(self):
         st = self.state
         return None if st is None else dyn.State(st.u.copy(), st.udot.copy(), st.xbar.copy(), st.target.copy(), st.t)
