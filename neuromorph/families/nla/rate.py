@@ -59,22 +59,6 @@ class LaneState:
     def restore_state(self, saved) -> None:
         self.state = saved
 
-
-class NLAEngine(LaneState):
-    """Runs lanes of an NLA network step by step (see :mod:`neuromorph.families.nla.dynamics`).
-
-    The interface every NLA backend engine offers to tasks:
-
-    - ``reset(x0)``: lanes start on the forward solution for input rates ``x0`` (L, n_in);
-    - ``run_protocol(protocol, record, every, marks)``: run a :class:`~neuromorph.tasks.Protocol`,
-      returning recordings and the output voltages at the marked step counts;
-    - ``weights`` (read/write), ``scale_eta(f)``, ``save_state()`` / ``restore_state(s)``, ``stats``.
-    """
-
-    def __init__(self, model, weights=None, base_dir=None):
-        super().__init__(model, weights, base_dir)
-        self.stats = {"steps": 0, "learning_steps": 0, "dense_fallback_steps": 0, "not_positive_definite_steps": 0}
-
     def set_plastic(self, forward: bool = True) -> None:
         """Switch the forward weights' plasticity (W, W_in, b) off or back on; the
         microcircuit's lateral weights keep learning."""
@@ -99,6 +83,22 @@ class NLAEngine(LaneState):
             value = getattr(self.settings, name)
             if value is not None:
                 setattr(self.settings, name, value * factor)
+
+
+class NLAEngine(LaneState):
+    """Runs lanes of an NLA network step by step (see :mod:`neuromorph.families.nla.dynamics`).
+
+    The interface every NLA backend engine offers to tasks:
+
+    - ``reset(x0)``: lanes start on the forward solution for input rates ``x0`` (L, n_in);
+    - ``run_protocol(protocol, record, every, marks)``: run a :class:`~neuromorph.tasks.Protocol`,
+      returning recordings and the output voltages at the marked step counts;
+    - ``weights`` (read/write), ``scale_eta(f)``, ``save_state()`` / ``restore_state(s)``, ``stats``.
+    """
+
+    def __init__(self, model, weights=None, base_dir=None):
+        super().__init__(model, weights, base_dir)
+        self.stats = {"steps": 0, "learning_steps": 0, "dense_fallback_steps": 0, "not_positive_definite_steps": 0}
 
     # -- running -----------------------------------------------------------------------------
     def run(self, x, target, beta, learn: bool, steps: int, record=(), every: int = 1, offset: int = 0) -> dict:
