@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= out
 
-.PHONY: install demo test test-slow bench lint clean chromium
+.PHONY: install demo test test-slow test-interop bench lint clean chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,11 +30,16 @@ chromium:
 
 ## Default test suite, in parallel on 2 workers (< 6 min on 2 cores).
 test: install chromium
-	$(BIN)/python -m pytest -m "not slow" -q -n 2
+	$(BIN)/python -m pytest -m "not slow and not interop" -q -n 2 --dist loadgroup
 
 ## Long accuracy and learning checks.
 test-slow: install
-	$(BIN)/python -m pytest -m slow -q -n 2
+	$(BIN)/python -m pytest -m "slow and not interop" -q -n 2 --dist loadgroup
+
+## NIR files against snnTorch (installs the optional `interop` extra: torch, snntorch).
+test-interop: install
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,interop]'
+	$(BIN)/python -m pytest -m interop -q -s tests/interop
 
 ## Style and types: ruff on everything, mypy on the package.
 lint: install

@@ -20,10 +20,73 @@ def validate(path) -> list:
 
 
 def _model(model):
-    """(model, spec file) from a path or a loaded model."""
+    """(model, spec file) from a path (a spec, or a .nir file) or a loaded model."""
     if isinstance(model, (str, Path)):
-        return spec.load(model), str(model)
+        from .families.nir import is_nir
+        from .families.nir import load as load_nir
+
+        return (load_nir(model) if is_nir(model) else spec.load(model)), str(model)
     return model, ""
+
+
+def load_nir(path, *, input=None, dt=None, integration=None):  # noqa: A002 - the command's word
+    """A NIR file as a model the backends run: ``input`` its ``IN.npz`` (``dt`` and one array of
+    spike counts per input node), ``dt`` (s) and ``integration`` (``euler``, ``exponential``) how
+    its continuous-time nodes are stepped (default: the file's, else 1e-4 s and Euler)."""
+    from .families.nir import load
+
+    return load(path, input=input, dt=dt, integration=integration)
+
+
+def export(model, out, *, format: str = "nir", target: str | None = None, approximate: bool = False,  # noqa: A002
+           dt: float | None = None, inputs=None):
+    """Write a model's spiking network graph (legalized for ``target`` when given) as a NIR file.
+
+    Exact when every primitive has a NIR counterpart; otherwise a :class:`NirError` lists what NIR
+    cannot say, unless ``approximate``, which writes the closest form. With ``inputs``, also write
+    the model's own evaluation input (its encoders' spikes, lanes end to end) as an ``IN.npz``.
+    ``dt`` (s): the step the file is made for (default: the graph's).
+
+    Returns
+    -------
+    neuromorph.interop.nir.Exported
+        ``.approximations`` and ``.notes`` (lines to show the user).
+    """
+    import numpy as np
+
+    from .files import write_bytes_atomic
+    from .graph import Traits, legalize
+    from .interop import nir
+    from .seeds import spiking_seed
+
+    if format != "nir":
+        raise nir.NirError(f"unknown export format {format!r}; formats: nir")
+    model, spec_file = _model(model)
+    base_dir = str(Path(spec_file).parent) if spec_file else None
+    family = families.of(model)
+    traits = backends.get(target).traits() if target else Traits(name="nir")
+    graph = family.lower(model, family.weights(model, base_dir), traits)
+    if target:
+        graph = legalize(graph, traits)
+    exported = nir.export(graph, dt, approximate)
+    arrays = None
+    if inputs is not None:
+        run = family.graph_run(model, copies=getattr(getattr(model, "learning", None), "lanes", 1), base_dir=base_dir)
+        arrays = nir.export_inputs(graph, exported, run, spiking_seed(model), dt or graph.dt)
+        labels = family.sequence_labels(model)
+        for key, value in labels.items():
+            arrays[f"meta.{key}"] = np.asarray(value)
+        if "presentation" in labels:
+            per_image = int(round(labels["presentation"] / (dt or graph.dt)))
+            arrays["meta.presentation_steps"] = np.asarray(per_image)
+    nir.write(exported, out)
+    if arrays is not None:
+        import io
+
+        buf = io.BytesIO()
+        np.savez_compressed(buf, **arrays)
+        write_bytes_atomic(Path(inputs), buf.getvalue())
+    return exported
 
 
 def simulate(model, backend: str = "rate", *, duration=None, dt=None, seed=None, presentation=None, out=None,

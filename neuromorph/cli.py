@@ -17,6 +17,7 @@ from .errors import NeuromorphError, SpecError
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+DEFAULT_COMPARE = "rate,brian2,brian2-spiking,nengo,loihi"
 
 
 def _print_problems(problems) -> None:
@@ -29,10 +30,22 @@ def _fail(message: str, code: int = EXIT_BAD_INPUT):
     sys.exit(code)
 
 
-def _load(path):
-    """Load a spec, printing warnings; on errors print them all and exit 2."""
+def _load(path, nir_options: dict | None = None):
+    """Load a spec (or a .nir file, with ``nir_options``: input, dt, integration), printing
+    warnings; on errors print them all and exit 2."""
     from . import spec
+    from .families.nir import is_nir
 
+    if is_nir(path):
+        from .api import load_nir
+
+        try:
+            return load_nir(path, **(nir_options or {}))
+        except NeuromorphError as e:
+            _fail(str(e))
+    for key, value in (nir_options or {}).items():
+        if value is not None:
+            _fail(f"--{'nir-dt' if key == 'dt' else key} applies to .nir files, not to {path}")
     model, problems = spec.validate_file(path)
     _print_problems(problems)
     if model is None:
@@ -71,6 +84,17 @@ def _progress_bar(enabled: bool, total: int, label: str):
     finally:
         bar.close()
 
+def _nir_options(f):
+    """--input, --nir-dt and --integration: how a .nir file is driven and stepped."""
+    f = click.option("--integration", type=click.Choice(["euler", "exponential"]),
+                     help=".nir files: how continuous-time nodes are stepped (default: the file's, else euler, as "
+                          "snnTorch, Norse, Lava and SpiNNaker 2 do).")(f)
+    f = click.option("--nir-dt", type=float, help=".nir files: the step (s) the file is read with (default: its "
+                                                  "neuromorph.dt, else 1e-4 s, snnTorch's and Lava's).")(f)
+    return click.option("--input", "input_file", type=click.Path(dir_okay=False),
+                        help=".nir files: IN.npz with dt (s) and one array (steps, n) of spike counts per input "
+                             "node, named as the node.")(f)
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="neuromorph")
@@ -82,8 +106,15 @@ def main():
 @main.command()
 @click.argument("model", type=click.Path(dir_okay=False))
 def validate(model):
-    """Check a model spec; print every problem; exit 2 if any is an error."""
-    _load(model)
+    """Check a model spec (or a .nir file); print every problem; exit 2 if any is an error."""
+    ir = _load(model)
+    if getattr(ir, "family", "") == "nir":
+        from .families.nir import run_of
+
+        graph = run_of(ir)[0].graph
+        click.echo(f"{model}: valid NIR graph, {len(graph.nodes)} nodes, {len(graph.edges)} edges "
+                   f"(read at dt = {graph.dt:g} s)")
+        return
     click.echo(f"{model}: valid")
 
 
@@ -99,12 +130,18 @@ def validate(model):
 @click.option("--codegen", help="Brian2 code-generation target: numpy (default), cython, cpp_standalone.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of neuromorph errors.")
-def simulate(model, backend, duration, dt, seed, presentation, out, codegen, progress, debug):
-    """Run MODEL on a backend; write OUT/result.npz, OUT/summary.json, OUT/traces.png."""
+@_nir_options
+def simulate(model, backend, duration, dt, seed, presentation, out, codegen, progress, debug, input_file, nir_dt,
+             integration):
+    """Run MODEL on a backend; write OUT/result.npz, OUT/summary.json, OUT/traces.png. MODEL may
+    be a .nir file (with --input IN.npz): OUT/result.npz then holds t, spikes.<output> and
+    v.<output> for every output node."""
     from . import api, backends, families
     from .run.simulate import simulation_steps, with_overrides
 
-    ir = _load(model)
+    ir = _load(model, {"input": input_file, "dt": nir_dt, "integration": integration})
+    if getattr(ir, "family", "") == "nir":
+        model = ir
     with _reported(debug):
         backends.get(backend, codegen=codegen)  # unknown names and options fail before anything runs
         steps = simulation_steps(with_overrides(ir, duration, dt, seed, file=model, presentation=presentation))
@@ -188,7 +225,9 @@ def compile_(model, target, out, codegen, debug):
     (python script.py --out DIR writes DIR/result.npz, as `neuromorph simulate` does)."""
     from . import api
 
-    _load(model)
+    ir = _load(model)
+    if getattr(ir, "family", "") == "nir":
+        model = ir
     with _reported(debug):
         _, text, written = api.compile(model, target, out=out, codegen=codegen)
         click.echo(text)
@@ -225,8 +264,8 @@ def _profiles(text: str | None) -> list:
 
 @main.command()
 @click.argument("model", type=click.Path(dir_okay=False))
-@click.option("--backends", "-b", default="rate,brian2,brian2-spiking,nengo,loihi", show_default=True,
-              help="Comma-separated backends; rate (the reference) always runs.")
+@click.option("--backends", "-b", default=DEFAULT_COMPARE, show_default=True,
+              help="Comma-separated backends; the reference (rate; brian2-spiking for .nir files) always runs.")
 @click.option("--presentation-times", help="Classification models: seconds per image, e.g. 0.02,0.05,0.1,0.2 "
                                            "(the default).")
 @click.option("--seeds", type=click.IntRange(1, 100), default=1, show_default=True,
@@ -236,14 +275,21 @@ def _profiles(text: str | None) -> list:
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Report folder.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of neuromorph errors.")
-def compare(model, backends, presentation_times, seeds, profiles, out, progress, debug):
+@_nir_options
+def compare(model, backends, presentation_times, seeds, profiles, out, progress, debug, input_file, nir_dt,
+            integration):
     """Run MODEL on several backends with the same inputs and seeds; write OUT/metrics.json,
-    OUT/report.md, OUT/report.html and OUT/plots/."""
+    OUT/report.md, OUT/report.html and OUT/plots/. A .nir MODEL (with --input) is measured
+    against brian2-spiking (the float per-step map): spike-train and output agreement."""
     from . import api
     from .compare.report import text_table
     from .compare.runner import plan_steps
 
-    ir = _load(model)
+    ir = _load(model, {"input": input_file, "dt": nir_dt, "integration": integration})
+    if getattr(ir, "family", "") == "nir":
+        model = ir
+        if backends == DEFAULT_COMPARE:
+            backends = "brian2-spiking,nengo,loihi"
     with _reported(debug):
         names = _names(backends)
         times = _floats(presentation_times, "--presentation-times")
@@ -286,20 +332,54 @@ def deploy(manifest, out, progress, debug):
 
 @main.command()
 @click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["nir"]), default="nir", show_default=True,
+              help="Exchange format.")
+@click.option("--out", "-o", required=True, type=click.Path(dir_okay=False), help="The file to write (FILE.nir).")
+@click.option("--target", "-t", help="Legalize for this backend first (e.g. loihi: what the chip would run).")
+@click.option("--approximate", is_flag=True, help="Export what NIR cannot say in its closest form, each "
+                                                  "approximation printed (refused otherwise).")
+@click.option("--dt", type=float, help="The step (s) the file is made for (default: the graph's).")
+@click.option("--inputs", type=click.Path(dir_okay=False), help="Also write the model's evaluation input as IN.npz "
+                                                                "(its encoders' spikes, labels under meta.*).")
+@click.option("--debug", is_flag=True, help="Show tracebacks of neuromorph errors.")
+def export(model, fmt, out, target, approximate, dt, inputs, debug):
+    """Write MODEL's spiking network graph as a NIR file for snnTorch, Norse, Sinabs, Rockpool,
+    Lava/Loihi 2 and SpiNNaker 2 (docs/nir.md). Exact where every node has a NIR counterpart;
+    what NIR cannot say is refused, node by node, unless --approximate."""
+    from . import api
+
+    _load(model)
+    with _reported(debug):
+        exported = api.export(model, out, format=fmt, target=target, approximate=approximate, dt=dt, inputs=inputs)
+    for line in exported.notes:
+        click.echo(f"note: {line}", err=True)
+    for line in exported.approximations:
+        click.echo(f"approximation: {line}", err=True)
+    kind = "approximately" if exported.approximations else "exactly"
+    click.echo(f"{model}: exported {kind} as NIR -> {out}" + (f" (inputs: {inputs})" if inputs else ""))
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--profile", "-p", required=True, help="Hardware profile name (see `neuromorph info`) or a .yaml path.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--no-build", is_flag=True, help="Skip the build of the profile's simulator backend (loihi1: "
                                                  "NengoLoihi): estimate only.")
 @click.option("--debug", is_flag=True, help="Show tracebacks of neuromorph errors.")
-def check(model, profile, as_json, no_build, debug):
-    """Check whether MODEL fits the chip of a hardware profile: every design rule, errors and
-    warnings, cores and chips needed, what would have to change. Exit status 1 if it does not fit."""
+@click.option("--nir-dt", type=float, help=".nir files: the step (s) the file is read with.")
+@click.option("--integration", type=click.Choice(["euler", "exponential"]), help=".nir files: how nodes are stepped.")
+def check(model, profile, as_json, no_build, debug, nir_dt, integration):
+    """Check whether MODEL (a spec or a .nir file) fits the chip of a hardware profile: every
+    design rule, errors and warnings, cores and chips needed, what would have to change. Exit
+    status 1 if it does not fit."""
     import json
 
     from . import api
     from .hardware import check as hw_check
 
-    _load(model)
+    ir = _load(model, {"dt": nir_dt, "integration": integration})
+    if getattr(ir, "family", "") == "nir":
+        model = ir
     with _reported(debug):
         report = api.check(model, profile, build=not no_build)
     click.echo(json.dumps(report.as_dict(), indent=2) if as_json else hw_check.text(report))

@@ -43,7 +43,7 @@ class Group:
     refractory: float | None = None  # seconds
     rates: str | None = None  # PoissonGroup rate expression (Hz)
     order: int = 0
-    regular: list = field(default_factory=list)  # (name, code, order): run_regularly at 'groups'
+    regular: list = field(default_factory=list)  # (name, code, order[, when]): run_regularly (default 'groups')
 
 
 @dataclass
@@ -62,6 +62,7 @@ class Syn:
     init: dict = field(default_factory=dict)
     summed_order: dict = field(default_factory=dict)  # summed variable (e.g. 'A_post') -> order
     order: int = 0
+    when: str | None = None  # the pre pathway's slot (None: 'synapses'), ordered by ``order``
 
 
 @dataclass

@@ -106,10 +106,13 @@ def graph_info(simulator, graph, records: list, details: dict | None = None) -> 
     spikes: dict = {}
     for rec in records:
         for node, counts in rec.spikes.items():
+            if node in graph.inputs():  # spikes given from outside (a NIR file's input), not generated
+                continue
             spikes[node] = spikes.get(node, 0) + int(round(float(np.sum(counts))))
     neurons = {name: graph.nodes[name].size * graph.copies for name in spikes}
     steps = sum(r.steps for r in records)
-    simulated = sum(r.simulated_s for r in records)
+    # a discrete graph on a fixed clock runs k times slower: report the graph's own time
+    simulated = sum(r.simulated_s for r in records) / graph.meta.get("time_scale", 1.0)
     first = records[0] if records else None
     rates = None
     populations = [n for n in graph.neurons() if n in (first.spikes if first else {})]

@@ -21,8 +21,12 @@ def models_dir() -> Path:
 
 
 def load_data(name: str) -> dict:
-    """A shipped model's spec as plain data (to mutate in tests)."""
-    return yaml.safe_load((MODELS / f"{name}.yaml").read_text())
+    """A shipped model's spec as plain data (to mutate in tests and write elsewhere: its weights
+    file named by absolute path)."""
+    data = yaml.safe_load((MODELS / f"{name}.yaml").read_text())
+    if data.get("weights"):
+        data["weights"] = str(MODELS / data["weights"])
+    return data
 
 
 @pytest.fixture

@@ -7,15 +7,15 @@ import sys
 
 import numpy as np
 import pytest
-import yaml
 
 import neuromorph as nm
 from neuromorph import spec
 from neuromorph import backends
+from neuromorph.families.nla.brian2 import Brian2NLAEngine
 from neuromorph.families.nla.rate import NLAEngine
 from neuromorph.tasks import Protocol
 
-from .conftest import MODELS
+from .conftest import MODELS, load_data
 from .nla_helpers import nla_model, smooth_input
 
 KIM = ["kim_fig3_solid", "kim_fig3_dotted", "kim_fig5", "kim_fig6"]
@@ -41,15 +41,14 @@ def small_nla(scheme, lanes, learn_eta=5.0, rho="soft_lif", feedback="transpose"
                      dynamics={"dt": 1e-3, "scheme": scheme})
 
 
-def run_both(model, learn, beta):
+def run_both(model, learn, beta, steps=200):
     lanes = model.learning.lanes
-    t = np.arange(200) * 1e-3
+    t = np.arange(steps) * 1e-3
     x = smooth_input(5, lanes)(t)
     target = np.tanh(x[..., :3])
     p = Protocol(x=x, target=target, beta=np.full(3, beta), learn=learn, x0=x[0], target0=target[0])
     out = []
-    for name in ("rate", "brian2"):
-        engine = backends.get(name).engine(model)
+    for engine in (NLAEngine(model), Brian2NLAEngine(model, backends.get("brian2").runner())):
         rec, _ = engine.run_protocol(p, record=("u", "e_bar"), every=1)
         out.append((rec, engine.weights))
     return out
@@ -57,7 +56,8 @@ def run_both(model, learn, beta):
 
 @pytest.mark.parametrize("feedback", ["transpose", "alignment"])
 def test_brian2_nla_inference_matches_explicit_rate_reference(feedback):
-    (rate, _), (b2, _) = run_both(small_nla("explicit", 3, feedback=feedback, beta=0.0), learn=False, beta=0.0)
+    (rate, _), (b2, _) = run_both(small_nla("explicit", 3, feedback=feedback, beta=0.0), learn=False, beta=0.0,
+                                  steps=60)
     assert nrmse(rate["u"], b2["u"]) <= 1e-3
 
 
@@ -77,14 +77,14 @@ def test_brian2_nla_learning_gives_the_same_weights():
 def test_brian2_digits_inference_equals_rate(cli, tmp_path):
     res = {}
     for backend in ("rate", "brian2"):
-        run = nm.simulate(MODELS / "nla_digits.yaml", backend=backend, duration=0.2)
+        run = nm.simulate(MODELS / "nla_digits.yaml", backend=backend, duration=0.1)
         res[backend] = run
     assert nrmse(res["rate"].result.traces["u_out"], res["brian2"].result.traces["u_out"]) <= 1e-3
     assert res["brian2"].summary["metrics"]["accuracy"] == res["rate"].summary["metrics"]["accuracy"]
 
 
 def test_brian2_train_runs_learning(cli, tmp_path, spec_file):
-    d = yaml.safe_load((MODELS / "nla_teacher.yaml").read_text())
+    d = load_data("nla_teacher")
     d["task"].update(train_duration=0.4, eval_every=0.2, test_duration=0.2)
     d["learning"]["lanes"] = 1
     d["dynamics"]["scheme"] = "previous_step"
@@ -114,7 +114,7 @@ def test_standalone_script_reproduces_simulate_in_isolated_python(cli, tmp_path)
 
 
 def test_nla_script_reproduces_simulate(cli, tmp_path, spec_file):
-    d = yaml.safe_load((MODELS / "nla_teacher.yaml").read_text())
+    d = load_data("nla_teacher")
     d["task"]["test_duration"] = 0.3
     d["learning"]["lanes"] = 2
     file = spec_file(d, "teacher.yaml")
@@ -131,7 +131,7 @@ def test_nla_script_reproduces_simulate(cli, tmp_path, spec_file):
 
 def test_spec_text_never_becomes_code(cli, tmp_path, spec_file):
     marker = tmp_path / "pwned"
-    d = yaml.safe_load((MODELS / "kim_fig6.yaml").read_text())
+    d = load_data("kim_fig6")
     d["description"] = f"'''\"\"\"\nimport os; os.system('touch {marker}')\n"
     d["source"] = "\\n__import__('os').system('x')"
     d["time"]["duration"] = 0.2
@@ -177,9 +177,9 @@ def test_spiking_digits_within_two_points_of_rate():
     assert info["spikes"]["h1"] > 0 and info["substitutions"]
 
 
-@pytest.mark.parametrize("duration", [pytest.param(3.0, id="3s"), pytest.param(10.0, id="10s", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("duration", [pytest.param(2.0, id="2s"), pytest.param(10.0, id="10s", marks=pytest.mark.slow)])
 def test_spiking_kim_fig3_trajectory_within_ten_percent(duration):
-    """The first 3 s (the damped oscillation) in the default suite; the whole 10 s as a slow test."""
+    """The first 2 s (the damped oscillation) in the default suite; the whole 10 s as a slow test."""
     rate = nm.simulate(MODELS / "kim_fig3_solid.yaml", duration=duration).result
     run = nm.simulate(MODELS / "kim_fig3_solid.yaml", backend="brian2-spiking", duration=duration)
     spk = run.result

@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from neuromorph.graph import (IF, LI, LIF, AnalogEncoder, Alpha, BernoulliEncoder, Connection, Decoded, Graph,
+from neuromorph.graph import (IF, LI, LIF, AnalogEncoder, Alpha, BernoulliEncoder, Connection, CubaLIF, Decoded, Graph,
                               GraphError, Host, Input, Lowpass, PoissonEncoder, Probe, RegularEncoder, Signal,
                               Substitution, Traits, describe, legalize)
 from neuromorph.graph import serialize
@@ -29,6 +29,8 @@ def every_primitive() -> Graph:
                    bias=rng.normal(size=4), v0=rng.uniform(size=(2, 4)), v_min=-1.0, encoders=rng.normal(size=(4, 2)),
                    gain=rng.uniform(1, 2, size=4)),
         "ifn": IF(2, tau=0.5, tau_ref=0.002, threshold=1.0, bias=0.3),
+        "cuba": CubaLIF(2, tau_syn=0.003, tau_rc=0.01, threshold=0.5, reset_mode="subtract", bias=0.1,
+                        syn_bias=np.array([0.0, 0.2]), v0=rng.uniform(size=2), i0=rng.uniform(size=(2, 2))),
         "read": LI(2, tau=0.01, bias=np.array([0.1, -0.1]), v0=np.array([0.0, 1.0])),
         "host": Host(2, function="clip", params={"low": -1.0, "high": 1.0}),
     }
@@ -41,6 +43,7 @@ def every_primitive() -> Graph:
         Decoded("ens", "read", rng.normal(size=(4, 3)), rng.normal(size=(2, 3)), Alpha(0.01),
                 history=rng.normal(size=(4, 3)), history_dt=0.001),
         Connection("read", "host", 0.5),
+        Connection("ifn", "cuba", rng.normal(size=(2, 2))), Connection("cuba", "cuba", rng.normal(size=(2, 2))),
         Connection("ens", "ens", rng.normal(size=(4, 4)), Lowpass(0.02)),  # recurrent
     )
     probes = {"y": Probe("host"), "s": Probe("ens", "spikes"), "v": Probe("read", "voltage")}
@@ -121,15 +124,17 @@ def test_legalization_records_each_change_and_leaves_the_original():
     assert legalize(graph, Traits("cpu")) .substitutions == ()
 
 
-def test_unsupported_reset_mode_is_refused_with_the_node():
+def test_unsupported_reset_mode_becomes_reset_to_zero_or_is_refused():
     graph = Graph("g", {"n": LIF(2, reset_mode="subtract")}, dt=0.001)
+    legal = legalize(graph, Traits("chip", reset_modes=frozenset({"zero"})))
+    assert legal.nodes["n"].reset_mode == "zero" and legal.substitutions[0].id == "neuron.reset_to_zero"
     with pytest.raises(GraphError, match="node 'n': chip has no 'subtract' reset"):
-        legalize(graph, Traits("chip", reset_modes=frozenset({"zero"})))
+        legalize(graph, Traits("chip", reset_modes=frozenset({"other"})))
 
 
 def test_describe_lists_nodes_edges_probes_and_substitutions():
     text = describe(every_primitive())
-    assert "graph 'all': 11 nodes, 11 edges, dt = 0.5 ms, 2 copies" in text
+    assert "graph 'all': 12 nodes, 13 edges, dt = 0.5 ms, 2 copies" in text
     assert "ens: LIF x 4 (tau_rc 30 ms, tau_ref 1 ms, threshold 1.2, reset subtract to -0.1" in text
     assert "poisson -> ens: 4x3 weights" in text and "synapse Alpha(5 ms)" in text
     assert "ens => read: decoded 3-d, synapse Alpha(10 ms), primed" in text

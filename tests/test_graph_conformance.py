@@ -5,8 +5,9 @@ without a line changed.
 Tolerances, and why:
 - spike times: within one simulation step of the exact first-passage times (the step grid);
   intervals between spikes within one step of the exact interval;
-- synapse impulse responses: within 2 % of the peak of the exact response delayed by up to one
-  step (targets place a spike on the step grid and may deliver it one step later);
+- synapse impulse responses: within 2 % of the peak of the exact response delayed by up to two
+  steps (an input spike falls in the step that starts at its time; a target's discrete filter
+  holds it over that step, and Nengo's synapses write their output at the end of a step);
 - affine chains: 1e-9; a recurrent loop of values: within 1 % of the final value of the exponential
   solution delayed by up to one step (a target's discrete filter may delay its output a step);
 - encoder statistics: Poisson / Bernoulli mean rates within 4 standard errors, Fano factor
@@ -80,7 +81,7 @@ def test_synapse_impulse_response(backend, synapse):
             s / synapse.tau**2 * np.exp(-s / synapse.tau)
         return 2.0 * h * (s > 0)
 
-    shifts = np.linspace(0.0, legal.dt, 21)
+    shifts = np.linspace(0.0, 2 * legal.dt, 41)
     error = np.min([np.abs(y[1:] - exact(t[1:] - 0.01 - s)) for s in shifts], axis=0)
     peak = np.max(exact(t - 0.01))
     assert np.max(error) <= 0.02 * peak

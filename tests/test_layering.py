@@ -35,7 +35,7 @@ def modules(folder: str) -> list:
     return sorted((PACKAGE / folder).rglob("*.py"))
 
 
-@pytest.mark.parametrize("folder", ["spec", "families", "graph", "tasks"])
+@pytest.mark.parametrize("folder", ["spec", "families", "graph", "interop", "tasks"])
 def test_models_and_graphs_import_no_backend(folder):
     bad = {str(p.relative_to(PACKAGE)): sorted(i for i in imports(p) if i.startswith("neuromorph.backends"))
            for p in modules(folder)}

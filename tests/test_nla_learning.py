@@ -55,13 +55,28 @@ def test_signals_reproduce_withheld_channels():
     assert metrics["nrmse"] < 0.3 < metrics["nrmse_before_training"]
 
 
+#: How far regenerated weights may differ from the shipped ones on another machine: BLAS kernels
+#: differ between CPUs in the last bits (measured on one other machine: 999 of 12,100 weights of
+#: nla_digits off by up to 1.1e-12, relative 5e-10, after 15 epochs). On the machine and thread
+#: count that trained them the weights are bitwise equal (test_nla_runs checks two runs).
+REGENERATION_TOLERANCE = 1e-8
+
+
 @pytest.mark.parametrize("name", ["nla_digits", "nla_digits_fa", "nla_digits_microcircuit", "nla_teacher",
                                   "nla_signals"])
-def test_shipped_weights_are_regenerated_exactly(name):
+def test_shipped_weights_are_regenerated_within_the_cross_machine_tolerance(name):
+    """Training from the spec's seed gives the shipped weights to REGENERATION_TOLERANCE (relative
+    to the largest weight) and the same score."""
     model = nm.load(MODELS / f"{name}.yaml")
     if model.weights is None:
         pytest.skip(f"{name} ships no weights")
     shipped = load_weights(weights_path(model, MODELS), structure(model))
-    learned = trained(name).weights
+    run = trained(name)
     for key, value in shipped.arrays().items():
-        np.testing.assert_array_equal(learned.arrays()[key], value, err_msg=key)
+        scale = np.abs(value).max()
+        np.testing.assert_allclose(run.weights.arrays()[key], value, rtol=0, atol=REGENERATION_TOLERANCE * scale,
+                                   err_msg=key)
+    score = {k: v for k, v in nm.simulate(MODELS / f"{name}.yaml").summary["metrics"].items()
+             if isinstance(v, float)}
+    for key, value in score.items():
+        assert run.summary["metrics"][key] == pytest.approx(value, rel=1e-6), key

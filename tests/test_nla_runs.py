@@ -11,11 +11,12 @@ import yaml
 import neuromorph as nm
 from neuromorph.families.nla.network import load_weights, structure
 
-from .conftest import MODELS
+from .conftest import MODELS, load_data
 
 
 def small_teacher(spec_file, **task):
-    d = yaml.safe_load((MODELS / "nla_teacher.yaml").read_text())
+    d = load_data("nla_teacher")
+    d.pop("weights", None)  # untrained: the tests train it
     d["task"].update({"train_duration": 2.0, "eval_every": 1.0, "test_duration": 0.5}, **task)
     d["learning"]["lanes"] = 4
     return spec_file(d, "teacher_small.yaml")
@@ -83,7 +84,7 @@ def test_train_refuses_bm_models(cli, tmp_path):
 
 
 def test_digits_inference_with_short_duration(cli, tmp_path, spec_file):
-    d = yaml.safe_load((MODELS / "nla_digits.yaml").read_text())
+    d = load_data("nla_digits")
     d.pop("weights", None)
     res = cli("simulate", spec_file(d, "digits.yaml"), "--duration", 0.2, "--out", tmp_path / "d")
     assert res.code == 0, res.err
@@ -93,7 +94,7 @@ def test_digits_inference_with_short_duration(cli, tmp_path, spec_file):
 
 
 def test_signals_short_run(spec_file, tmp_path):
-    d = yaml.safe_load((MODELS / "nla_signals.yaml").read_text())
+    d = load_data("nla_signals")
     d["task"].update(train_duration=0.5, test_duration=0.5, epochs=1)
     run = nm.train(nm.load(spec_file(d, "sig.yaml")))
     m = run.summary["metrics"]

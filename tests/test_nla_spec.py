@@ -5,18 +5,17 @@ from __future__ import annotations
 import copy
 
 import pytest
-import yaml
 
 import neuromorph as nm
 from neuromorph import spec
 
-from .conftest import MODELS
+from .conftest import MODELS, load_data
 
 NLA_MODELS = ["nla_digits", "nla_digits_fa", "nla_digits_microcircuit", "nla_teacher", "nla_signals"]
 
 
 def data(name):
-    return yaml.safe_load((MODELS / f"{name}.yaml").read_text())
+    return load_data(name)
 
 
 def put(d, dotted, value):

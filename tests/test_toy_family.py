@@ -43,7 +43,7 @@ class ToyFamily(Family):
     def brian2_simulate(self, model, run_program, progress=None, base_dir=None):
         raise NotImplementedError
 
-    def lower(self, model, weights, traits, copies: int = 1):
+    def lower(self, model, weights, traits, copies: int = 1, nudging=None):
         n = len(model.currents)
         nodes = {"pop": LIF(n, model.tau_rc, model.tau_ref, bias=np.array(model.currents), v0=np.zeros(n)),
                  "rate": LI(n)}
@@ -61,7 +61,7 @@ class ToyFamily(Family):
                       metrics={"rates": rates})
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(scope="session", autouse=True)
 def toy_registered():
     families.register(ToyFamily())
     yield

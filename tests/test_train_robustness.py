@@ -40,11 +40,16 @@ def weights_of(folder) -> dict:
         return {k: z[k] for k in z.files if k != "_info"}
 
 
+# Bit-equality holds within one process; across processes NumPy's SIMD reductions may add in a
+# different order depending on array alignment (measured: up to 1e-14 after 4 epochs).
+SAME_WEIGHTS = 1e-12
+
+
 def assert_same_weights(a, b):
     wa, wb = weights_of(a), weights_of(b)
     assert wa.keys() == wb.keys()
     for key in wa:
-        np.testing.assert_array_equal(wa[key], wb[key], err_msg=key)
+        np.testing.assert_allclose(wa[key], wb[key], rtol=0, atol=SAME_WEIGHTS, err_msg=key)
 
 
 def test_killed_run_resumes_to_the_weights_of_an_uninterrupted_run(small, tmp_path, cli):
@@ -72,7 +77,12 @@ def test_killed_run_resumes_to_the_weights_of_an_uninterrupted_run(small, tmp_pa
     assert not (killed / "checkpoint.npz").exists()
     first = json.loads((whole / "summary.json").read_text())
     again = json.loads((killed / "summary.json").read_text())
-    assert again["curve"] == first["curve"] and again["metrics"]["accuracy"] == first["metrics"]["accuracy"]
+    assert len(again["curve"]) == len(first["curve"])
+    for mine, theirs in zip(again["curve"], first["curve"]):
+        assert mine.keys() == theirs.keys()
+        for key in mine:
+            np.testing.assert_allclose(mine[key], theirs[key], rtol=0, atol=SAME_WEIGHTS, err_msg=key)
+    assert again["metrics"]["accuracy"] == first["metrics"]["accuracy"]
     assert again["resumed_at_unit"] == saved["unit"]
 
 

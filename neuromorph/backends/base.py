@@ -58,7 +58,7 @@ class Backend(ABC):
 
     def check(self, model) -> None:
         """Raise :class:`UnsupportedModel` if this backend cannot run ``model``."""
-        families.of(model)
+        families.of(model).check_backend(model, self)
 
     @abstractmethod
     def simulate(self, model, progress=None, base_dir=None) -> Result:

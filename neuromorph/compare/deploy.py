@@ -43,7 +43,10 @@ def load(manifest_file) -> Deployment:
 
 
 def apply_settings(model, run, file: str):
-    """The model with the manifest's spiking settings and duration (re-validated)."""
+    """The model with the manifest's spiking settings and duration (re-validated); a NIR file's
+    settings were applied when it was read."""
+    if families.of(model).deploy_settings(model) is None:
+        return model
     data = spec.to_data(model)
     for key in SPIKING_KEYS:
         value = getattr(run, key)
@@ -76,7 +79,8 @@ def deploy(manifest_file, out, progress=None):
     m = dep.manifest
     names = [m.target] + [n for n in m.compare_with if n != m.target]
     record = {"manifest": dep.manifest_file, "target": m.target, "profile": m.hardware_profile,
-              "run": dict(spec.to_data(dep.model).get("spiking", {})),
+              "run": families.of(dep.model).deploy_settings(dep.model) or {"dt": dep.model.dt,
+                                                                             "input": dep.model.input},
               "fit": dep.fit}
     times = list(m.run.presentation_times) if m.run.presentation_times else None
     comparison, doc = compare_and_report(dep.model, names, times, m.run.seeds, out, spec_file=dep.model_file,

@@ -36,7 +36,7 @@ def _first(comparison, name):
 
 
 def trajectories(comparison, path) -> bool:
-    """Rate vs each backend, per variable that changes, and |error| over time below."""
+    """The reference vs each backend, per variable that changes, and |error| over time below."""
     if comparison.classification:
         return False
     plt = _pyplot()
@@ -51,6 +51,8 @@ def trajectories(comparison, path) -> bool:
         ref1 = ref if ref.ndim == 1 else ref[:, 0]
         for name in comparison.backends:
             res = _first(comparison, name).result
+            if var not in res.traces:  # e.g. membranes the chip reports in its own units
+                continue
             y = np.asarray(res.traces[var])
             y1 = (y if y.ndim == 1 else y[:, 0])[: len(ref1)]
             t = rate.t[: len(y1)]

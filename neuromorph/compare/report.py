@@ -37,9 +37,17 @@ def columns(doc: dict) -> list:
         for key in sorted(first["accuracy"], key=float):
             cols.append((f"acc {float(key) * 1e3:g} ms", lambda m, k=key: _num(m["accuracy"][k], 4)))
     else:
-        for var, val in first.get("nrmse_vs_rate", {}).items():
-            if val is not None:
-                cols.append((f"nrmse {var}", lambda m, v=var: _num(m["nrmse_vs_rate"][v])))
+        for key in first.get("task", {}):
+            cols.append((f"{key} (task)", lambda m, k=key: _num(m["task"].get(k))))
+        for var in first.get("spike_agreement") or {}:
+            cols.append((f"van Rossum {var}", lambda m, v=var: _num((m.get("spike_agreement") or {}).get(v, {})
+                                                                    .get("van_rossum"))))
+        for var in first.get("nrmse_vs_rate", {}):
+            if var in (first.get("spike_agreement") or {}):  # spike trains: compared by van Rossum above
+                continue
+            values = [m["nrmse_vs_rate"].get(var) for m in doc["backends"].values()]
+            if any(v not in (None, 0.0) for v in values):  # not inputs every backend shares
+                cols.append((f"nrmse {var}", lambda m, v=var: _num(m["nrmse_vs_rate"].get(v))))
     cols += [("spikes", lambda m: _num(m["spike_count"], 6)), ("neurons", lambda m: _num(m["neurons"])),
              ("rate Hz", lambda m: _num(m["mean_rate_hz"])), ("wall s", lambda m: _num(m["wall_s"])),
              ("subs", lambda m: str(len(m["substitutions"]))), ("runs on", lambda m: m["hardware"]["runs_on"])]

@@ -77,14 +77,21 @@ def check_presentations(model, presentations) -> None:
 
 
 def with_spiking_seed(model, seed: int):
+    if not hasattr(model, "spiking"):  # a graph read from a file: its backends' seed
+        return dataclasses.replace(model, seed=seed)
     return dataclasses.replace(model, spiking=dataclasses.replace(model.spiking, seed=seed))
 
 
+def reference(model) -> str:
+    """The backend ``model``'s comparisons are measured against (its family's, else the rate model)."""
+    return families.of(model).reference_backend(model) or backends.reference()
+
+
 def check_backends(names: list, model) -> list:
-    """The backend names, validated before anything runs (rate first: it is the reference)."""
+    """The backend names, validated before anything runs (the reference first)."""
     for name in names:
         backends.get(name).check(model)
-    ref = backends.reference()
+    ref = reference(model)
     ordered = [ref] + [n for n in names if n != ref]
     return list(dict.fromkeys(ordered))
 
@@ -108,7 +115,7 @@ def entries(model, names: list, profiles, spec_file: str) -> list:
     """(name in the report, backend, model) of every run: the backends, plus the rate model with
     quantized weights for each profile (models with trained weights)."""
     learns = families.of(model).learns
-    ref = backends.reference()
+    ref = reference(model)
     quantized = [(f"{ref}-quantized:{p}", ref, quantized_model(model, p, spec_file))
                  for p in (profiles or [])] if learns else []
     return [(names[0], names[0], model)] + quantized + [(n, n, model) for n in names[1:]]
@@ -124,7 +131,8 @@ def compare(model, backend_names: list, presentations=None, seeds: int = 1, spec
     if is_classification(model) and presentations is None:
         presentations = list(PRESENTATIONS)
     model, trained = ensure_weights(model, spec_file)
-    base = model.spiking.seed if model.spiking.seed is not None else model.seed
+    spiking = getattr(model, "spiking", None)
+    base = spiking.seed if spiking is not None and spiking.seed is not None else model.seed
     seed_list = [base + k for k in range(seeds)]
     runs = entries(model, names, profiles, spec_file)
     result = Comparison(model=model, backends=[r[0] for r in runs], seeds=seed_list, presentations=presentations,

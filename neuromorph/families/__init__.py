@@ -15,6 +15,7 @@ from .base import Family, UnsupportedModel
 REGISTRY = {
     "bm": "neuromorph.families.bm:BMFamily",
     "nla": "neuromorph.families.nla.family:NLAFamily",
+    "nir": "neuromorph.families.nir:NirFamily",
 }
 
 _registered: dict = {}

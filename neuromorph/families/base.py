@@ -60,9 +60,10 @@ class Family(ABC):
 
     # -- spiking --------------------------------------------------------------------------------
     @abstractmethod
-    def lower(self, model, weights, traits, copies: int = 1):
+    def lower(self, model, weights, traits, copies: int = 1, nudging=None):
         """The model as a spiking network graph for a target with ``traits``
-        (:class:`~neuromorph.graph.Traits`), ``copies`` lanes."""
+        (:class:`~neuromorph.graph.Traits`), ``copies`` lanes; ``nudging``: per-output nudging
+        strengths of a task protocol (its targets then arrive on an Input ``target``)."""
 
     @abstractmethod
     def spiking_simulate(self, model, simulator, progress=None, base_dir=None):
@@ -94,6 +95,15 @@ class Family(ABC):
         ``train_unit``, ``train_resume``, ``train_finish``; see :func:`neuromorph.tasks.run_training`)."""
         raise UnsupportedModel(f"family {self.name!r} has no learning to run; `train` is for learning families")
 
+    def check_backend(self, model, backend) -> None:
+        """Raise :class:`UnsupportedModel` before any work if ``backend`` cannot run ``model``
+        (default: every backend runs every model of the family)."""
+        return None
+
+    def check_training(self, model, backend: str) -> None:
+        """Raise :class:`UnsupportedModel` before any work if ``model`` cannot learn on ``backend``."""
+        return None
+
     def train_steps(self, model) -> int:
         return 0
 
@@ -119,6 +129,23 @@ class Family(ABC):
 
     def presentation(self, model) -> float | None:
         return None
+
+    def reference_backend(self, model) -> str | None:
+        """The backend this model's comparisons are measured against (None: the registered
+        reference, the rate model)."""
+        return None
+
+    def deploy_settings(self, model) -> dict | None:
+        """The spiking settings a deployment records; None when the model is not a spec whose
+        ``spiking`` section a manifest's run settings may change (a NIR file)."""
+        from .. import spec
+
+        return dict(spec.to_data(model).get("spiking", {}))
+
+    def sequence_labels(self, model) -> dict:
+        """For an export's input file: what a run laid end to end shows (e.g. the label and the
+        steps of each presented image); empty when the task has none."""
+        return {}
 
     # -- reporting ------------------------------------------------------------------------------
     def summary_extras(self, model) -> dict:

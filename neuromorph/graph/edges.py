@@ -3,8 +3,10 @@ r"""Edges of the network graph: projections with their synapse filters.
 A :class:`Connection` from node a to node b adds :math:`I_b(t) = W\,(h * s_a)(t)` to b's input,
 with W (size_b x size_a) its ``weights`` and h the synapse's impulse response (unit area):
 
-- ``None``: no filter, :math:`h = \delta`; a spike of weight w raises an LIF voltage by
-  w / tau_rc at once, a value passes unchanged;
+- ``None``: no filter and no delay: a value passes unchanged, and a spike is the pulse 1/dt held
+  over its step (area 1, a Dirac impulse as dt -> 0), reaching the target in the same step: a
+  weight w raises an LIF voltage by w (1 - e^(-dt/tau_rc)) / dt (about w / tau_rc) before the
+  target's threshold is checked;
 - :class:`Lowpass`: :math:`h(t) = e^{-t/\tau}/\tau`;
 - :class:`Alpha`: :math:`h(t) = (t/\tau^2)\,e^{-t/\tau}` (two Lowpass(tau) stages in series).
 

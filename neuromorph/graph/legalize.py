@@ -1,7 +1,12 @@
 r"""Target legalization: passes that rewrite a graph into one the target can run, each change
 recorded as a :class:`~neuromorph.graph.network.Substitution` on the new graph.
 
-- step: the graph's dt -> the target's fixed step;
+- step: the graph's dt -> the target's step; a discrete-time graph (``meta['discrete']``: its
+  step is part of its meaning, as in NIR) keeps its step where the target can, and on a fixed
+  clock runs step for step with time rescaled (every time constant, and spike weights, times
+  the clock's step over the graph's);
+- CubaLIF on chip: current-based neurons become LIF with Lowpass(tau_syn) inputs where the target
+  has no CubaLIF of its own (a chip compartment's current is that low-pass);
 - synapses on chip: an alpha synapse (tau) into on-chip neurons, where only first-order filters
   exist, becomes Lowpass(2 tau): the same mean delay :math:`\int t h = 2\tau` and the same noise
   power :math:`\int h^2 = 1/(4\tau)`;
@@ -20,23 +25,86 @@ import dataclasses
 
 import numpy as np
 
-from .edges import Alpha, Lowpass
+from .edges import Alpha, Connection, Lowpass
 from .network import Graph, Substitution
-from .nodes import IF, LIF, BernoulliEncoder, GraphError, PoissonEncoder
+from .nodes import IF, LI, LIF, BernoulliEncoder, CubaLIF, GraphError, PoissonEncoder, RegularEncoder, Signal
 from .target import Traits
 
 
 def on_chip(graph: Graph, name: str, traits: Traits) -> bool:
     """Whether node ``name`` runs on the chip (neurons, when the target has a chip)."""
-    return traits.chip and isinstance(graph.nodes[name], (LIF, IF))
+    return traits.chip and isinstance(graph.nodes[name], (LIF, IF, CubaLIF))
 
 
 def step(graph: Graph, traits: Traits) -> Graph:
     if traits.dt is None or abs(traits.dt - graph.dt) <= 1e-12:
         return graph
+    if graph.meta.get("discrete"):
+        if not traits.fixed_dt:
+            return graph
+        return rescaled_time(graph, traits)
     sub = Substitution("dt", f"dt = {graph.dt * 1e3:g} ms", f"dt = {traits.dt * 1e3:g} ms",
                        f"{traits.name} steps with a fixed dt; inputs are held between the model's steps")
     return graph.replace(dt=traits.dt).substituted(sub)
+
+
+def _scaled(node, k: float):
+    """A node with its time constants (and rates) for time running k times slower per step."""
+    if isinstance(node, LIF):
+        return dataclasses.replace(node, tau_rc=node.tau_rc * k, tau_ref=node.tau_ref * k)
+    if isinstance(node, IF):
+        return dataclasses.replace(node, tau=node.tau * k, tau_ref=node.tau_ref * k)
+    if isinstance(node, CubaLIF):
+        return dataclasses.replace(node, tau_syn=node.tau_syn * k, tau_rc=node.tau_rc * k)
+    if isinstance(node, LI):
+        return dataclasses.replace(node, tau=node.tau * k)
+    if isinstance(node, (PoissonEncoder, BernoulliEncoder, RegularEncoder)):
+        return dataclasses.replace(node, max_rate=node.max_rate / k)
+    if isinstance(node, Signal):
+        return dataclasses.replace(node, dt=node.dt * k)
+    return node
+
+
+def rescaled_time(graph: Graph, traits: Traits) -> Graph:
+    """A discrete-time graph on a fixed clock: one graph step per clock step, every time constant
+    times k = clock step / graph step, and every edge from spikes times k (a spike carries weight
+    per unit time), so each step computes what the graph's step computes."""
+    if traits.dt is None or graph.dt is None:
+        raise GraphError("rescaled_time needs the graph's step and a fixed clock")
+    k = traits.dt / graph.dt
+    nodes = {name: _scaled(node, k) for name, node in graph.nodes.items()}
+    edges = []
+    for e in graph.edges:
+        if not isinstance(e, Connection):
+            raise GraphError(f"edge {e.name!r}: a discrete-time graph on a fixed clock takes plain connections only")
+        syn = None if e.synapse is None else type(e.synapse)(e.synapse.tau * k)
+        weights = e.weights * k if graph.nodes[e.source].spiking else e.weights
+        edges.append(dataclasses.replace(e, synapse=syn, weights=weights, history=None))
+    sub = Substitution("dt.rescaled", f"the graph's step, {graph.dt * 1e3:g} ms",
+                       f"{traits.name}'s {traits.dt * 1e3:g} ms clock, one graph step per clock step",
+                       f"a discrete-time network computes per step; time constants are scaled by {k:g} so every step "
+                       "does what the graph's step does; reported times are the graph's", {"time_scale": k})
+    meta = {**graph.meta, "time_scale": k * graph.meta.get("time_scale", 1.0)}
+    return graph.replace(nodes=nodes, edges=tuple(edges), dt=traits.dt, meta=meta).substituted(sub)
+
+
+def cuba_on_chip(graph: Graph, traits: Traits) -> Graph:
+    if traits.cuba or not any(isinstance(n, CubaLIF) for n in graph.nodes.values()):
+        return graph
+    nodes, edges, names = dict(graph.nodes), list(graph.edges), []
+    for name, node in graph.nodes.items():
+        if not isinstance(node, CubaLIF):
+            continue
+        names.append(name)
+        nodes[name] = LIF(node.size, tau_rc=node.tau_rc, tau_ref=0.0, threshold=node.threshold, reset=node.reset,
+                          reset_mode=node.reset_mode, bias=node.bias + node.syn_bias, v0=node.v0)
+        edges = [dataclasses.replace(e, synapse=Lowpass(node.tau_syn)) if e.target == name else e for e in edges]
+    sub = Substitution("neuron.cuba_on_chip", f"CubaLIF neurons ({', '.join(names)})",
+                       "LIF neurons with Lowpass(tau_syn) synapses on their inputs",
+                       f"{traits.name}'s compartment current is a first-order low-pass of its input: the same "
+                       "equations, integrated by the chip (its synaptic bias enters as a constant current)",
+                       {"nodes": names})
+    return graph.replace(nodes=nodes, edges=tuple(edges)).substituted(sub)
 
 
 def synapses_on_chip(graph: Graph, traits: Traits) -> Graph:
@@ -87,7 +155,7 @@ def initial_voltages(graph: Graph, traits: Traits) -> Graph:
         return graph
     nodes, changed = dict(graph.nodes), False
     for name, node in graph.nodes.items():
-        if isinstance(node, (LIF, IF)) and node.v0 is not None and np.any(node.v0 != 0):
+        if isinstance(node, (LIF, IF, CubaLIF)) and node.v0 is not None and np.any(node.v0 != 0):
             nodes[name] = dataclasses.replace(node, v0=None)
             changed = True
     if not changed:
@@ -112,11 +180,39 @@ def refractory_on_grid(graph: Graph, traits: Traits) -> Graph:
 
 
 def reset_modes(graph: Graph, traits: Traits) -> Graph:
+    """A reset the target lacks becomes reset to zero where the target has that (recorded: the
+    rate curve changes), else the node is refused."""
+    nodes, changed = dict(graph.nodes), []
     for name, node in graph.nodes.items():
-        if isinstance(node, (LIF, IF)) and node.reset_mode not in traits.reset_modes:
+        if not isinstance(node, (LIF, IF, CubaLIF)) or node.reset_mode in traits.reset_modes:
+            continue
+        if "zero" not in traits.reset_modes:
             raise GraphError(f"node {name!r}: {traits.name} has no {node.reset_mode!r} reset "
                              f"(it supports: {', '.join(sorted(traits.reset_modes))})")
-    return graph
+        nodes[name] = dataclasses.replace(node, reset_mode="zero", reset=0.0)
+        changed.append(name)
+    if not changed:
+        return graph
+    sub = Substitution("neuron.reset_to_zero", f"reset by subtraction ({', '.join(changed)})", "reset to 0",
+                       f"{traits.name} resets a compartment to 0 after a spike; the charge above threshold is lost, "
+                       "so rates fall slightly below the threshold-linear curve", {"nodes": changed})
+    return graph.replace(nodes=nodes).substituted(sub)
+
+
+def if_refractory(graph: Graph, traits: Traits) -> Graph:
+    """IF neurons' refractory cap, where the target's IF neurons have none (recorded)."""
+    if traits.if_refractory:
+        return graph
+    nodes = {k: dataclasses.replace(n, tau_ref=0.0) if isinstance(n, IF) and n.tau_ref > 0 else n
+             for k, n in graph.nodes.items()}
+    capped = [k for k in nodes if nodes[k] is not graph.nodes[k]]
+    if not capped:
+        return graph
+    dt = traits.step(graph.dt)
+    sub = Substitution("neuron.if_refractory", f"IF neurons capped at one spike per tau_ref ({', '.join(capped)})",
+                       f"capped by the chip's own refractory step (at most one spike per {2 * dt * 1e3:g} ms)",
+                       f"{traits.name}'s integrate-and-fire compartments have a fixed one-step refractory period")
+    return graph.replace(nodes=nodes).substituted(sub)
 
 
 def chip_records(graph: Graph, traits: Traits) -> Graph:
@@ -135,7 +231,8 @@ def chip_records(graph: Graph, traits: Traits) -> Graph:
     return graph.substituted(*subs)
 
 
-PASSES = (step, synapses_on_chip, encoders_off_chip, initial_voltages, refractory_on_grid, reset_modes, chip_records)
+PASSES = (step, cuba_on_chip, synapses_on_chip, encoders_off_chip, initial_voltages, refractory_on_grid, reset_modes,
+          if_refractory, chip_records)
 
 
 def legalize(graph: Graph, traits: Traits) -> Graph:

@@ -11,7 +11,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from .edges import Connection, Decoded
-from .nodes import LI, LIF, Host, GraphError, Input, Node, Signal
+from .nodes import IF, LI, LIF, CubaLIF, Host, GraphError, Input, Node, Signal
 
 
 @dataclass(frozen=True)
@@ -109,6 +109,9 @@ class Graph:
                 raise GraphError(f"edge {edge.name!r}: cannot decode into a {type(post).__name__} node")
             edge.check(pre.size, d_post)
         elif isinstance(edge, Connection):
+            if isinstance(post, CubaLIF) and edge.synapse is not None:
+                raise GraphError(f"edge {edge.name!r}: a CubaLIF filters its input itself (tau_syn); edges into it "
+                                 "take no synapse")
             width = post.size
             if edge.into == "ensemble":
                 if not (isinstance(post, LIF) and post.encoders is not None):
@@ -127,12 +130,23 @@ class Graph:
 
     def neurons(self) -> dict:
         """Spiking neuron populations (not encoders) by name."""
-        from .nodes import IF
-
-        return {k: n for k, n in self.nodes.items() if isinstance(n, (LIF, IF))}
+        return {k: n for k, n in self.nodes.items() if isinstance(n, (LIF, IF, CubaLIF))}
 
     def inputs(self) -> dict:
         return {k: n for k, n in self.nodes.items() if isinstance(n, Input)}
+
+    def topological_order(self) -> list:
+        """Node names, every node after the sources of its incoming edges where the edges allow
+        (a cycle is entered at its first node in ``nodes`` order): the order in which a step
+        updates the nodes, so an edge from an earlier node carries this step's output and an edge
+        closing a cycle the previous step's."""
+        waiting = {name: {e.source for e in self.incoming(name) if e.source != name} for name in self.nodes}
+        done: list = []
+        while len(done) < len(self.nodes):
+            ready = [n for n in self.nodes if n not in done and not waiting[n] - set(done)]
+            pick = ready[0] if ready else next(n for n in self.nodes if n not in done)
+            done.append(pick)
+        return done
 
     # -- changes ---------------------------------------------------------------------------------
     def replace(self, **changes) -> "Graph":

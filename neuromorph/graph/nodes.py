@@ -265,10 +265,12 @@ class LIF(Node):
 
 @dataclass(frozen=True, eq=False)
 class IF(Node):
-    r"""Non-leaky integrate-and-fire neurons: :math:`\tau\,\dot v = J`, spike at ``threshold``,
-    reset as for :class:`LIF`. For constant J > 0, threshold 1 and reset by subtraction the rate
-    is J / tau, at most one spike per ``tau_ref`` (or per step when tau_ref is 0): a
-    threshold-linear (hard-sigmoid-like) rate curve.
+    r"""Non-leaky integrate-and-fire neurons: :math:`\tau\,\dot v = J` at all times, a spike when
+    v exceeds ``threshold`` and at least ``tau_ref`` has passed since the last one, then reset as
+    for :class:`LIF`; v is kept within [``v_min``, ``v_max``] when those are set. With reset by
+    subtraction the rate for constant J is min(max(J, 0) / (tau threshold), 1 / tau_ref) on
+    average: threshold-linear up to a cap (the hard sigmoid's spiking counterpart); without
+    tau_ref it is capped by one spike per step.
     """
 
     size: int
@@ -279,6 +281,8 @@ class IF(Node):
     reset_mode: Literal["zero", "subtract"] = "subtract"
     bias: np.ndarray | float = 0.0
     v0: np.ndarray | None = None
+    v_min: float | None = None
+    v_max: float | None = None
 
     spiking = True
     has_state = True
@@ -299,6 +303,59 @@ class IF(Node):
         _vector(name, "bias", self.bias, self.size, copies)
         if self.v0 is not None:
             _vector(name, "v0", self.v0, self.size, copies)
+        if self.v_min is not None and self.v_max is not None and not self.v_min < self.v_max:
+            raise GraphError(f"node {name!r}: v_min ({self.v_min!r}) must be below v_max ({self.v_max!r})")
+
+
+@dataclass(frozen=True, eq=False)
+class CubaLIF(Node):
+    r"""Current-based LIF neurons: the input x (the sum of the incoming edges, without a synapse
+    of their own) charges a synaptic current that drives the voltage,
+
+    .. math::
+
+        \tau_{syn}\,\dot I = x + \text{syn\_bias} - I, \qquad
+        \tau_{rc}\,\dot v = \text{bias} + I - v,
+
+    a spike when v exceeds ``threshold``, then v is set to ``reset`` (``zero``) or lowered by
+    ``threshold`` (``subtract``); no refractory period (NIR's CubaLIF). Per step dt, with
+    :math:`a = e^{-dt/\tau}` and the step's input held: :math:`I_k = a_{syn} I_{k-1} + (1 - a_{syn}) x_k`,
+    then :math:`v_k = a_{rc} v_{k-1} + (1 - a_{rc})(\text{bias} + I_k)`. ``v0``, ``i0``: initial
+    states, (size,) or (copies, size); None means 0.
+    """
+
+    size: int
+    tau_syn: float = 0.005
+    tau_rc: float = 0.02
+    threshold: float = 1.0
+    reset: float = 0.0
+    reset_mode: Literal["zero", "subtract"] = "zero"
+    bias: np.ndarray | float = 0.0
+    syn_bias: np.ndarray | float = 0.0
+    v0: np.ndarray | None = None
+    i0: np.ndarray | None = None
+
+    spiking = True
+    has_state = True
+
+    def __post_init__(self):
+        for key in ("bias", "syn_bias", "v0", "i0"):
+            value = getattr(self, key)
+            if value is not None:
+                object.__setattr__(self, key, as_array(value))
+
+    def check(self, name: str, copies: int = 1) -> None:
+        super().check(name, copies)
+        _positive(name, "tau_syn", self.tau_syn)
+        _positive(name, "tau_rc", self.tau_rc)
+        if not (math.isfinite(self.threshold) and self.threshold > self.reset):
+            raise GraphError(f"node {name!r}: threshold ({self.threshold!r}) must be finite and above reset "
+                             f"({self.reset!r})")
+        if self.reset_mode not in ("zero", "subtract"):
+            raise GraphError(f"node {name!r}: reset_mode must be 'zero' or 'subtract' (got {self.reset_mode!r})")
+        for key in ("bias", "syn_bias", "v0", "i0"):
+            if getattr(self, key) is not None:
+                _vector(name, key, getattr(self, key), self.size, copies)
 
 
 # -- read-outs and host computation --------------------------------------------------------------
@@ -359,7 +416,7 @@ class Host(Node):
 
 #: Node classes by type name (serialization, descriptions).
 NODE_TYPES: dict[str, type] = {cls.__name__: cls for cls in (
-    Input, Signal, PoissonEncoder, BernoulliEncoder, RegularEncoder, AnalogEncoder, LIF, IF, LI, Host)}
+    Input, Signal, PoissonEncoder, BernoulliEncoder, RegularEncoder, AnalogEncoder, LIF, IF, CubaLIF, LI, Host)}
 
 
 @dataclass(frozen=True)
@@ -379,7 +436,7 @@ class Probe:
         node = nodes[self.node]
         if self.variable == "spikes" and not node.spiking:
             raise GraphError(f"probe {name!r}: node {self.node!r} ({type(node).__name__}) does not spike")
-        if self.variable == "voltage" and not isinstance(node, (LIF, IF, LI)):
+        if self.variable == "voltage" and not isinstance(node, (LIF, IF, CubaLIF, LI)):
             raise GraphError(f"probe {name!r}: node {self.node!r} ({type(node).__name__}) has no voltage")
         if self.variable not in ("spikes", "value", "voltage"):
             raise GraphError(f"probe {name!r}: variable must be spikes, value or voltage (got {self.variable!r})")

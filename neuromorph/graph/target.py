@@ -28,7 +28,10 @@ class Traits:
     name : str
         The backend's name (for records).
     dt : float or None
-        The fixed simulation step (s), or None if the graph's own step is used.
+        The simulation step (s), or None if the graph's own step is used.
+    fixed_dt : bool
+        Whether ``dt`` cannot change (a chip's clock); otherwise a discrete-time graph (one whose
+        step is part of its meaning, ``meta['discrete']``, e.g. read from NIR) keeps its own.
     synapses : frozenset
         Synapse kinds (``none``, ``lowpass``, ``alpha``) allowed on edges into on-chip neurons.
     chip : bool
@@ -41,7 +44,11 @@ class Traits:
         Spikes fall on the step grid and refractoriness ends one step early, so the mean
         inter-spike interval is tau_ref + rise - dt/2 (Brian2's clock-driven LIF).
     reset_modes : frozenset
-        LIF reset modes the target supports.
+        LIF and IF reset modes the target supports.
+    cuba : bool
+        Whether CubaLIF neurons run as such (else as LIF with Lowpass inputs).
+    if_refractory : bool
+        Whether IF neurons can have a refractory period (a rate cap) of their own.
     lif_rates : callable or None
         ``(J, tau_rc, tau_ref) -> rates (Hz)`` of the target's LIF neurons if not the exact
         curve (Loihi: whole-step refractory and spike periods).
@@ -58,12 +65,15 @@ class Traits:
 
     name: str
     dt: float | None = None
+    fixed_dt: bool = False
     synapses: frozenset = frozenset({"none", "lowpass", "alpha"})
     chip: bool = False
     offchip_spikes_per_step: int | None = None
     settable_voltage: bool = True
     refractory_on_grid: bool = False
     reset_modes: frozenset = frozenset({"zero", "subtract"})
+    cuba: bool = True
+    if_refractory: bool = True
     lif_rates: Callable | None = None
     decode: DecodePath | None = None
     realized_tau: Callable | None = None

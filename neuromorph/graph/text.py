@@ -7,7 +7,7 @@ import numpy as np
 
 from .edges import Decoded, synapse_name
 from .network import Graph
-from .nodes import IF, LI, LIF, BernoulliEncoder, Host, Input, PoissonEncoder, RegularEncoder, Signal
+from .nodes import IF, LI, LIF, BernoulliEncoder, CubaLIF, Host, Input, PoissonEncoder, RegularEncoder, Signal
 
 
 def _stat(value) -> str:
@@ -29,6 +29,9 @@ def node_line(name: str, node) -> str:
     if isinstance(node, IF):
         return (f"{name}: IF x {node.size} (tau {node.tau * 1e3:g} ms, tau_ref {node.tau_ref * 1e3:g} ms, "
                 f"threshold {node.threshold:g}, reset {node.reset_mode}, bias {_stat(node.bias)})")
+    if isinstance(node, CubaLIF):
+        return (f"{name}: CubaLIF x {node.size} (tau_syn {node.tau_syn * 1e3:g} ms, tau_rc {node.tau_rc * 1e3:g} ms, "
+                f"threshold {node.threshold:g}, reset {node.reset_mode} to {node.reset:g}, bias {_stat(node.bias)})")
     if isinstance(node, LI):
         return f"{name}: LI x {node.size} (tau {node.tau * 1e3:g} ms, bias {_stat(node.bias)})"
     if isinstance(node, (PoissonEncoder, BernoulliEncoder, RegularEncoder)):
@@ -56,7 +59,8 @@ def edge_line(edge, graph: Graph) -> str:
 
 def describe(graph: Graph) -> str:
     out = [f"graph {graph.name!r}: {len(graph.nodes)} nodes, {len(graph.edges)} edges, dt = {graph.dt * 1e3:g} ms, "
-           f"{graph.copies} cop{'y' if graph.copies == 1 else 'ies'}"]
+           f"{graph.copies} cop{'y' if graph.copies == 1 else 'ies'}"
+           + (" (discrete time: the step is part of the network)" if graph.meta.get("discrete") else "")]
     out += [f"# note: {n}" for n in graph.notes]
     out += [f"# substitution: {s}" for s in graph.substitutions]
     out.append("nodes:")

@@ -15,7 +15,7 @@ and status from the profile.
 
 from __future__ import annotations
 
-from ..graph import IF, LIF, Decoded
+from ..graph import Decoded
 
 #: The step (s) operations are counted on: NengoLoihi's 1 ms, also for backends that simulate
 #: with a finer step (their spikes are the same events).
@@ -31,7 +31,7 @@ def counts(model, info: dict, graph, profile) -> dict | None:
     seconds = info.get("simulated_s")
     if not spikes or not seconds:
         return None
-    on_chip = {k: n for k, n in graph.nodes.items() if isinstance(n, (LIF, IF))}
+    on_chip = graph.neurons()
     per_dim = profile.decode_neurons_per_dimension.value
     syn = delivered = 0.0
     decoded = False

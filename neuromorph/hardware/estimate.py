@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..graph import IF, LIF, Connection, Decoded
+from ..graph import Connection, Decoded
 
 
 @dataclass
@@ -53,7 +53,7 @@ class Block:
 def populations(graph, profile) -> list:
     """The graph's on-chip populations (decode-neuron populations included)."""
     per_dim = profile.decode_neurons_per_dimension.value
-    pops = {name: OnChip(name, node.size) for name, node in graph.nodes.items() if isinstance(node, (LIF, IF))}
+    pops = {name: OnChip(name, node.size) for name, node in graph.neurons().items()}
     extra = []
     for edge in graph.edges:
         post = pops.get(edge.target)

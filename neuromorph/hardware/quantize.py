@@ -16,7 +16,7 @@ import dataclasses
 
 import numpy as np
 
-from ..graph import IF, LIF, Connection
+from ..graph import Connection
 
 
 def quantize_block(W: np.ndarray, bits: int) -> np.ndarray:
@@ -40,7 +40,7 @@ def rows_per_core(profile, n: int) -> list:
 def on_chip_edges(graph) -> list:
     """Indices of the dense spiking projections into on-chip neurons."""
     return [k for k, e in enumerate(graph.edges) if isinstance(e, Connection) and e.into == "neurons"
-            and isinstance(graph.nodes[e.target], (LIF, IF)) and graph.nodes[e.source].spiking]
+            and e.target in graph.neurons() and graph.nodes[e.source].spiking]
 
 
 def realized(graph, profile) -> dict:

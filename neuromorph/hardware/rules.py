@@ -141,6 +141,10 @@ def time_step(ctx: Context) -> list:
     own = ctx.graph.dt
     if abs(own - dt) <= 1e-12:
         return []
+    if ctx.graph.meta.get("discrete"):
+        return [Finding("time_step", "warning", f"the network steps {own * 1e3:g} ms; the chip steps {dt * 1e3:g} ms",
+                        "the chip runs one of the network's steps per clock step, time constants scaled by "
+                        f"{dt / own:g} (the same per-step dynamics, {dt / own:g} x slower in real time)")]
     return [Finding("time_step", "warning", f"the model's spiking dt is {own * 1e3:g} ms; the chip steps "
                     f"{dt * 1e3:g} ms", f"set spiking.dt: {dt:g} to simulate what the chip does")]
 
@@ -188,15 +192,19 @@ def learning_on_chip(ctx: Context) -> list:
 
 
 def neuron_model(ctx: Context) -> list:
+    """The model's transfer function on the chip's neurons: a recorded spiking counterpart is a
+    warning (it runs, with that mapping); none is an error that says what to train instead. A
+    profile without neuromorphic cores (a CPU) runs any transfer function."""
+    if ctx.profile.chip.cores.value is None:
+        return []
     found = []
     for sub in ctx.graph.substitutions:
-        if sub.id == "rho.soft_lif":
+        if sub.id == "rho.no_spiking_counterpart":
+            found.append(Finding("neuron_model", "error", f"{sub.original} has no spiking counterpart "
+                                 f"({sub.replacement})", sub.detail.get("fix", "train with rho: lif or soft_lif")))
+        elif sub.id.startswith("rho."):
             found.append(Finding("neuron_model", "warning", f"{sub.original} runs as {sub.replacement} on chip",
-                                 "none needed: soft-LIF maps onto LIF"))
-        elif sub.id.startswith("rho.") and sub.detail.get("severity") != "warning":
-            found.append(Finding("neuron_model", "error",
-                                 f"{sub.original} runs as {sub.replacement} on chip ({sub.why})",
-                                 sub.detail.get("fix", "train with rho: lif or soft_lif")))
+                                 f"recorded mapping: {sub.why}"))
     return found
 
 

@@ -37,6 +37,11 @@ def with_overrides(model, duration=None, dt=None, seed=None, file: str = "", pre
     if duration is None and dt is None and seed is None and presentation is None:
         return model
     paths = families.of(model).override_paths(model)
+    for key, value in (("duration", duration), ("dt", dt)):
+        if value is not None and key not in paths:
+            raise SpecError([Problem(f"--{key} does not apply to {model.family} models", "", file)])
+    if seed is not None and not paths:
+        raise SpecError([Problem(f"--seed does not apply to {model.family} models", "", file)])
     if presentation is not None and "presentation" not in paths:
         raise SpecError([Problem(f"--presentation applies to classification models (task.kind: digits), "
                                  f"not to this {model.family} model", "task.presentation", file)])

@@ -116,6 +116,7 @@ def train(model, backend: str = "rate", progress=None, spec_file: str = "", code
                               + ", ".join(n for n in families.names() if families.get(n).learns) + " models")
     simulator = backends.get(backend, codegen=codegen)
     simulator.check(model)
+    family.check_training(model, simulator.name)
     task = family.trainer(model)
     state, spent = None, 0.0
     if resume:
@@ -136,7 +137,8 @@ def train(model, backend: str = "rate", progress=None, spec_file: str = "", code
             write_checkpoint(out, model, simulator.name, engine, current, spent + _time.perf_counter() - start)
 
     try:
-        curve, metrics = run_training(task, engine, progress, state, after_unit=checkpoint)
+        with single_threaded_blas():
+            curve, metrics = run_training(task, engine, progress, state, after_unit=checkpoint)
     except NeuromorphError:
         raise
     except KeyboardInterrupt:
@@ -165,6 +167,15 @@ def train(model, backend: str = "rate", progress=None, spec_file: str = "", code
         "spec": data,
     }
     return TrainRun(model, engine, curve, summary)
+
+
+def single_threaded_blas():
+    """BLAS on one thread while training: the result then does not depend on the machine's core
+    count (different thread counts split sums differently), only on its BLAS kernels. The
+    networks' matrices are small, so one thread costs little."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def failure_message(error: Exception | None, out, units: int) -> str:

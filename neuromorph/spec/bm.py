@@ -103,6 +103,9 @@ def check(model: BMModel) -> list:
     tree_ok = _check_input_names(c, model.inputs.s, allowed)
     if not c.errors and tree_ok:
         _check_input_values_and_dt(c, model)
+    if model.spiking.nir_exact:
+        c.error("spiking.nir_exact", "population codes (decoded projections, host nodes) have no exact NIR form; "
+                                     "export them with --approximate")
     return c.problems
 
 

@@ -11,7 +11,7 @@ from dataclasses import field
 from typing import Annotated, Literal, Optional, Union
 
 import numpy as np
-from pydantic import ConfigDict, Field, PlainSerializer, PlainValidator, Strict
+from pydantic import ConfigDict, Field, PlainSerializer, PlainValidator, Strict, StrictBool
 from pydantic.dataclasses import dataclass
 from pydantic_core import PydanticCustomError
 
@@ -254,18 +254,26 @@ class Spiking:
     ``tau_recurrent`` (s): the alpha synapses of population-coded recurrent dynamics (longer,
     because decoding errors enter the dynamics divided by 2 tau);
     ``input_rate`` (Hz): Poisson rate of an input at rate 1 (rate coding);
+    ``unit_rate`` (Hz): the rate of a threshold-linear unit (hard sigmoid, relu) at rho = 1, as an
+    integrate-and-fire neuron;
     ``neurons``: LIF neurons per represented dimension (population coding);
     ``max_rates`` (Hz) and ``intercepts``: ranges the population's tuning curves are drawn from;
     ``radius_margin``: representation ranges are the rate reference's ranges times this;
     ``tau_rc``, ``tau_ref`` (s): LIF constants of population-coding neurons;
     ``seed``: seed of the spiking realization (tuning curves, Poisson spikes, initial voltages);
-    absent: the model's seed. Varying it varies the spikes, not the data or the rate model.
+    absent: the model's seed. Varying it varies the spikes, not the data or the rate model;
+    ``nir_exact`` (NLA): lower to primitives NIR states exactly, so ``neuromorph export`` writes
+    the network as it runs: current-based LIF neurons (first-order synapses of ``tau_syn``
+    instead of alpha, biases through the synaptic current), leaky-integrator read-outs, no
+    voltage floor, neurons starting at v = 0; needs LIF neurons without a refractory period
+    (``rho: lif`` or ``soft_lif`` with ``tau_ref: 0``).
     """
 
     dt: PositiveReal = 0.0001
     tau_syn: PositiveReal = 0.005
     tau_recurrent: PositiveReal = 0.1
     input_rate: PositiveReal = 200.0
+    unit_rate: PositiveReal = 500.0
     neurons: Annotated[int, Strict(), Field(gt=0, le=20000)] = 600
     max_rates: tuple[PositiveReal, PositiveReal] = (200.0, 400.0)
     intercepts: tuple[Real, Real] = (-0.9, 0.9)
@@ -273,6 +281,7 @@ class Spiking:
     tau_rc: PositiveReal = 0.02
     tau_ref: NonNegativeReal = 0.002
     seed: Optional[Seed] = None
+    nir_exact: StrictBool = False
 
 
 def _sign(value):

@@ -42,7 +42,9 @@ class RunSettings:
 @dataclass(config=CONFIG, frozen=True)
 class Manifest:
     """What ``neuromorph deploy`` runs: ``model`` on ``target``, compared with ``compare_with``;
-    fit checked on ``hardware_profile``; energy estimated on it and on ``energy_profiles``."""
+    fit checked on ``hardware_profile``; energy estimated on it and on ``energy_profiles``.
+    ``model`` may be a .nir file; ``input`` then names its ``IN.npz`` (spike counts per input
+    node), and ``run.dt`` the step the file is read with."""
 
     format_version: Annotated[int, Strict()]
     kind: Literal["deployment"]
@@ -53,6 +55,7 @@ class Manifest:
     energy_profiles: tuple[Identifier, ...] = ()
     compare_with: tuple[Annotated[str, Strict()], ...] = ("rate",)
     run: RunSettings = field(default_factory=RunSettings)
+    input: Optional[Annotated[str, Strict(), Field(min_length=1)]] = None
     description: str = ""
 
 
@@ -99,13 +102,37 @@ def validate_file(path, backends: list, profiles: list) -> tuple:
         return None, None, problems_from_validation(e, Manifest, file, lines)
     problems = check_names(manifest, file, lines, backends, profiles)
     model_path = Path(path).parent / manifest.model
-    model, model_problems = validate_model(model_path)
+    if str(model_path).lower().endswith(".nir"):
+        model, model_problems = _nir_model(manifest, Path(path).parent, file, lines)
+    else:
+        if manifest.input is not None:
+            problems.append(_at(file, lines, ("input",), "input applies to .nir models (the model is a spec: its "
+                                                        "task makes its inputs)"))
+        model, model_problems = validate_model(model_path)
     problems += model_problems
     if model is None and not model_problems:
         problems.append(_at(file, lines, ("model",), f"cannot load {str(model_path)!r}"))
     if any(p.severity == "error" for p in problems):
         return None, None, problems
     return manifest, model, problems
+
+
+def _nir_model(manifest: Manifest, folder: Path, file: str, lines: dict) -> tuple:
+    """(NIR model or None, problems): the file read with the manifest's input and step."""
+    from ..errors import NeuromorphError
+    from ..families.nir import load
+
+    run = manifest.run
+    problems = [_at(file, lines, ("run", key), f"run.{key} does not apply to .nir models (only dt and seeds)")
+                for key in ("presentation_times", "duration", "input_rate", "tau_syn", "neurons")
+                if getattr(run, key) is not None]
+    if manifest.input is None:
+        problems.append(_at(file, lines, ("model",), "a .nir model needs input: IN.npz (its input spikes)"))
+        return None, problems
+    try:
+        return load(folder / manifest.model, input=folder / manifest.input, dt=run.dt), problems
+    except NeuromorphError as e:
+        return None, problems + [_at(file, lines, ("model",), str(e))]
 
 
 def model_path(manifest: Manifest, manifest_file) -> Path:

@@ -228,7 +228,17 @@ def check(model: NLAModel) -> list:
     if model.record.dt is not None and steps(model.record.dt, model.dynamics.dt) is None:
         c.error("record.dt", f"{model.record.dt:g} s is not a whole multiple of dynamics.dt = {model.dynamics.dt:g} s")
     _check_timing(c, model)
+    _check_nir_exact(c, model)
     return c.problems
+
+
+def _check_nir_exact(c: Checks, model: NLAModel) -> None:
+    if not model.spiking.nir_exact:
+        return
+    if model.neuron.rho not in ("lif", "soft_lif") or model.neuron.tau_ref != 0:
+        c.error("spiking.nir_exact", f"NIR's neurons have no refractory period and the network's units must be LIF "
+                                     f"neurons: use rho: lif or soft_lif with tau_ref: 0 (got rho: {model.neuron.rho}, "
+                                     f"tau_ref: {model.neuron.tau_ref:g})")
 
 
 def _check_layers(c: Checks, model: NLAModel) -> None:

@@ -33,12 +33,14 @@ class GraphEngine:
         self.graph = None
         self._graphs: dict = {}
 
-    def compiled(self, copies: int):
-        """The legalized graph for ``copies`` lanes (lowered once per lane count)."""
-        if copies not in self._graphs:
+    def compiled(self, copies: int, nudging=None):
+        """The legalized graph for ``copies`` lanes and the protocol's nudging (lowered once each)."""
+        key = (copies, None if nudging is None else tuple(np.asarray(nudging, dtype=float).ravel()))
+        if key not in self._graphs:
             traits = self.simulator.traits()
-            self._graphs[copies] = legalize(self.family.lower(self.model, self.weights, traits, copies), traits)
-        return self._graphs[copies]
+            lowered = self.family.lower(self.model, self.weights, traits, copies, nudging=nudging)
+            self._graphs[key] = legalize(lowered, traits)
+        return self._graphs[key]
 
     def save_state(self):
         return None
@@ -56,10 +58,12 @@ class GraphEngine:
         if protocol.learn:
             self.scale_eta(1.0)
         lanes, steps = protocol.x.shape[1], protocol.steps
-        graph = self.compiled(lanes)
+        graph = self.compiled(lanes, protocol.beta if np.any(protocol.beta) else None)
         self.graph = graph
         dt = self.model.dynamics.dt
-        rec = self.simulator.run_graph(graph, inputs={"x": protocol.x}, input_dt=dt, duration=steps * dt,
+        given = {"x": protocol.x, "target": protocol.target}
+        inputs = {name: given[name] for name in graph.inputs()}
+        rec = self.simulator.run_graph(graph, inputs=inputs, input_dt=dt, duration=steps * dt,
                                        sample_dt=dt, seed=spiking_seed(self.model), progress=None)
         self.records.append(rec)
         if progress is not None:

@@ -5,7 +5,12 @@ Every node is one ``NeuronGroup`` holding all copies (copy c of node n is neuron
 - 1); every edge is one ``Synapses`` object with the copies' blocks as explicit index arrays.
 Synapse filters live in the target group, one set of variables per incoming edge e:
 
-- spikes through no filter into neurons: ``v += w / tau`` at once (not while refractory);
+- spikes through no filter into neurons: the pulse 1/dt held over the spike's step,
+  ``v += w (1 - e^(-dt/tau)) / dt`` (not while refractory), delivered before the target's
+  threshold in the same step (groups update in the graph's topological order: see
+  :meth:`~neuromorph.graph.Graph.topological_order`);
+- CubaLIF: a per-step update after its inputs arrive, ``I = a_s I + (1 - a_s) x``, then
+  ``v = a_m v + (1 - a_m)(bias + I)``;
 - Lowpass(tau): ``dI_e/dt = -I_e/tau``, a spike adds ``w / tau``; a value source drives
   ``dI_e/dt = (X_e - I_e)/tau`` with ``X_e`` the weighted sum of its values;
 - Alpha(tau): two such stages, ``a_e`` then ``I_e``.
@@ -23,8 +28,8 @@ from typing import Callable, cast
 import numpy as np
 
 from ...equations import Group, Monitor, Program, Readout, Syn, TimedInput
-from ...graph import (IF, LI, LIF, AnalogEncoder, BernoulliEncoder, Connection, Decoded, GraphError, Host, Input,
-                      PoissonEncoder, RegularEncoder, Signal)
+from ...graph import (IF, LI, LIF, AnalogEncoder, BernoulliEncoder, Connection, CubaLIF, Decoded, GraphError, Host,
+                      Input, PoissonEncoder, RegularEncoder, Signal)
 from ...graph.edges import Alpha, Lowpass
 from ...spikes import RASTER_NEURONS, RASTER_SECONDS
 
@@ -90,6 +95,9 @@ class Builder:
         self.synapses: list = []
         self.counted: set = set()  # spike sources whose events carry a count c
         self.inline: set = set()  # edges read directly from a table by their encoder
+        # step order: each node after its inputs (zero-delay spike edges at 3 p - 2, per-step updates
+        # at 3 p - 1, thresholds at 3 p, spike monitors at 3 p + 1)
+        self.position = {name: p for p, name in enumerate(graph.topological_order())}
 
     def n(self, name: str) -> int:
         return self.copies * self.graph.nodes[name].size
@@ -136,7 +144,8 @@ def build_input(b: Builder, name: str, node: Input) -> Group:
     grid[::ratio] = values
     key = b.table(name, grid, b.dt)
     b.counted.add(name)
-    return Group(b.names[name], b.n(name), model=f"c = {key}(t, i) : 1", namespace={key: key}, threshold="c > 0")
+    return Group(b.names[name], b.n(name), model=f"c = {key}(t, i) : 1", namespace={key: key}, threshold="c > 0",
+                 reset="")
 
 
 def build_signal(b: Builder, name: str, node: Signal) -> Group:
@@ -201,14 +210,37 @@ def build_lif(b: Builder, name: str, node: LIF) -> Group:
 
 
 def build_if(b: Builder, name: str, node: IF) -> Group:
-    model = ["dv/dt = J/tau : 1 (unless refractory)", "J = bias + I_syn : 1", "bias : 1 (constant)",
+    # integrates through refractoriness (Brian2 adds not_refractory to the threshold)
+    model = ["dv/dt = J/tau : 1", "J = bias + I_syn : 1", "bias : 1 (constant)",
              "tau : second (constant, shared)", "v_th : 1 (constant, shared)", "v_reset : 1 (constant, shared)"]
     init = {"bias": tile(node.bias, b.copies, node.size), "tau": (node.tau, "second"), "v_th": node.threshold,
             "v_reset": node.reset}
     if node.v0 is not None:
         init["v"] = tile(node.v0, b.copies, node.size)
+    regular = []
+    if node.v_min is not None or node.v_max is not None:
+        low = "-inf" if node.v_min is None else repr(node.v_min)
+        high = "inf" if node.v_max is None else repr(node.v_max)
+        regular.append((f"{b.names[name]}_clip", f"v = clip(v, {low}, {high})", 1))
     return Group(b.names[name], b.n(name), model="\n".join(model), method="euler", init=init,
-                 threshold="v > v_th", reset=neuron_reset(node), refractory=node.tau_ref)
+                 threshold="v > v_th", reset=neuron_reset(node), refractory=node.tau_ref or None, regular=regular)
+
+
+def build_cubalif(b: Builder, name: str, node: CubaLIF) -> Group:
+    model = ["v : 1", "I : 1", "pulses : 1", "x_in = I_syn : 1", "bias : 1 (constant)", "syn_bias : 1 (constant)",
+             "a_syn : 1 (constant, shared)", "a_rc : 1 (constant, shared)", "v_th : 1 (constant, shared)",
+             "v_reset : 1 (constant, shared)"]
+    init = {"bias": tile(node.bias, b.copies, node.size), "syn_bias": tile(node.syn_bias, b.copies, node.size),
+            "a_syn": float(np.exp(-b.dt / node.tau_syn)), "a_rc": float(np.exp(-b.dt / node.tau_rc)),
+            "v_th": node.threshold, "v_reset": node.reset}
+    for var, value in (("v", node.v0), ("I", node.i0)):
+        if value is not None:
+            init[var] = tile(value, b.copies, node.size)
+    update = ("I = a_syn*I + (1 - a_syn)*(x_in + pulses + syn_bias)\npulses = 0\n"
+              "v = a_rc*v + (1 - a_rc)*(bias + I)")
+    order = 3 * b.position[name] - 1
+    return Group(b.names[name], b.n(name), model="\n".join(model), init=init, threshold="v > v_th",
+                 reset=neuron_reset(node), regular=[(f"{b.names[name]}_step", update, order, "thresholds")])
 
 
 def build_li(b: Builder, name: str, node: LI) -> Group:
@@ -219,8 +251,10 @@ def build_li(b: Builder, name: str, node: LI) -> Group:
         if node.v0 is not None:
             init["v"] = tile(node.v0, b.copies, node.size)
         method = "exponential_euler"
-    else:
-        model, method = ["v = bias + I_syn : 1"], "euler"
+    else:  # spikes through no filter arrive as this step's pulses (1/dt each), cleared after recording
+        model, method = ["v = bias + I_syn + pulses : 1", "pulses : 1"], "euler"
+        return Group(b.names[name], b.n(name), model="\n".join(model + ["bias : 1 (constant)"]), method=method,
+                     init=init, regular=[(f"{b.names[name]}_clear", "pulses = 0", 1, "start")])
     return Group(b.names[name], b.n(name), model="\n".join(model + ["bias : 1 (constant)"]), method=method, init=init)
 
 
@@ -231,12 +265,13 @@ def build_host(b: Builder, name: str, node: Host) -> Group:
 
 NODE_BUILDERS: dict[type, Callable[..., Group]] = {
     Input: build_input, Signal: build_signal, PoissonEncoder: build_rate_encoder, BernoulliEncoder: build_rate_encoder,
-    RegularEncoder: build_regular, AnalogEncoder: build_analog, LIF: build_lif, IF: build_if, LI: build_li,
+    RegularEncoder: build_regular, AnalogEncoder: build_analog, LIF: build_lif, IF: build_if, CubaLIF: build_cubalif,
+    LI: build_li,
     Host: build_host,
 }
 
 #: The variable a value probe reads, and a value edge's source variable, per node type.
-VALUE = {Input: "val", Signal: "val", AnalogEncoder: "val", Host: "val", LI: "v", LIF: "J", IF: "J",
+VALUE = {Input: "val", Signal: "val", AnalogEncoder: "val", Host: "val", LI: "v", LIF: "J", IF: "J", CubaLIF: "I",
          PoissonEncoder: "rate", BernoulliEncoder: "rate", RegularEncoder: "phi"}
 #: Nodes whose input sum is called X (encoders, hosts) rather than I_syn (neurons, read-outs).
 X_INPUT = (PoissonEncoder, BernoulliEncoder, RegularEncoder, AnalogEncoder)
@@ -272,14 +307,15 @@ def prime(b: Builder, target: str, var: str, edge, width_copies: int) -> None:
         b.init[target][f"a_{var}"] = np.tile(states["a"], width_copies)
 
 
-def spike_jump(node) -> float:
-    """What one unit of weight does to a voltage through no filter: 1 / tau."""
-    if isinstance(node, LIF):
-        return 1.0 / node.tau_rc
+def spike_jump(node, dt: float) -> float:
+    """What one unit of weight does to a voltage through no filter: a spike is the pulse 1/dt
+    held over its step, so an exponential integrator adds (1 - e^(-dt/tau)) / dt (about 1/tau)
+    and an integrate-and-fire neuron 1/tau."""
     if isinstance(node, IF):
         return 1.0 / node.tau
-    if isinstance(node, LI) and node.tau > 0:
-        return 1.0 / node.tau
+    tau = node.tau_rc if isinstance(node, LIF) else node.tau if isinstance(node, LI) else 0.0
+    if tau > 0:
+        return float(-np.expm1(-dt / tau) / dt)
     raise GraphError(f"node {type(node).__name__}: spikes through no synapse need a neuron or an LI with tau > 0")
 
 
@@ -302,11 +338,16 @@ def build_connection(b: Builder, k: int, edge: Connection) -> None:
     src, dst = b.names[edge.source], b.names[edge.target]
     if pre.spiking:
         count = "*c_pre" if edge.source in b.counted else ""
-        if edge.synapse is None:
-            jump = spike_jump(post)
-            guard = "*int(not_refractory_post)" if isinstance(post, (LIF, IF)) else ""
+        if edge.synapse is None and (isinstance(post, CubaLIF) or (isinstance(post, LI) and post.tau == 0)):
+            # a pulse 1/dt into this step's input
+            b.synapses.append(Syn(f"s{k}", src, dst, "w : 1 (constant)", i, j, on_pre=f"pulses_post += w{count}",
+                                  init={"w": w / b.dt}, when="thresholds", order=3 * b.position[edge.target] - 2))
+            return
+        if edge.synapse is None:  # delivered in this step, before the target's threshold
+            jump = spike_jump(post, b.dt)
+            guard = "*int(not_refractory_post)" if isinstance(post, LIF) else ""  # IF integrates through it
             b.synapses.append(Syn(f"s{k}", src, dst, "w : 1 (constant)", i, j, on_pre=f"v_post += w{count}{guard}",
-                                  init={"w": w * jump}))
+                                  init={"w": w * jump}, when="thresholds", order=3 * b.position[edge.target] - 2))
             return
         lines, out, hit = filter_lines(var, edge.synapse, None)
         b.lines[edge.target] += lines
@@ -374,12 +415,13 @@ def program(graph, inputs=None, input_dt=None, duration: float = 0.0, sample_dt=
             group.model = group.model.replace("I_syn", f"({total})")
         group.model = "\n".join([group.model] + extra)
         group.init.update(b.init[name])
+        group.order = 3 * b.position[name]
         groups.append(group)
     groups += list(b.groups.values())
     monitors, readouts, probes = [], [], {}
     spiking = [name for name, node in graph.nodes.items() if node.spiking]
     for name in spiking:
-        monitors.append(Monitor(f"spk_{b.names[name]}", b.names[name], spikes=True))
+        monitors.append(Monitor(f"spk_{b.names[name]}", b.names[name], spikes=True, order=3 * b.position[name] + 1))
     for key, probe in graph.probes.items():
         node = graph.nodes[probe.node]
         if probe.variable == "spikes":

@@ -63,8 +63,8 @@ def build(program: Program):
             obj = b2.NeuronGroup(g.n, g.model, method=g.method, namespace=ns, name=g.name, order=g.order, **kw)
         for var, value in g.init.items():
             setattr(obj, var, _init_value(b2, value))
-        for name, code, order in g.regular:
-            obj.run_regularly(code, when="groups", order=order, name=name)
+        for name, code, order, *when in g.regular:
+            obj.run_regularly(code, when=when[0] if when else "groups", order=order, name=name)
         objs[g.name] = obj
     for s in program.synapses:
         kw = {"method": s.method} if s.method else {}
@@ -76,10 +76,12 @@ def build(program: Program):
             setattr(obj, var, _init_value(b2, value))
         for var, order in s.summed_order.items():
             obj.summed_updaters[var].order = order
+        if s.when:
+            obj.pre.when, obj.pre.order = s.when, s.order
         objs[s.name] = obj
     for m in program.monitors:
         if m.spikes:
-            objs[m.name] = b2.SpikeMonitor(objs[m.group], name=m.name)
+            objs[m.name] = b2.SpikeMonitor(objs[m.group], name=m.name, when="thresholds", order=m.order)
         else:
             kw = {"dt": m.dt * b2.second} if m.dt else {}
             objs[m.name] = b2.StateMonitor(objs[m.group], list(m.variables), record=True, when=m.when,
@@ -226,8 +228,9 @@ def render_script(program: Program, arrays_file: str) -> tuple[str, dict]:
               f"order={g.order}{extra})")
         for var, value in g.init.items():
             w(f"    {g.name}.{var} = {_value_code(f'{g.name}.{var}', value, arrays)}")
-        for name, code, order in g.regular:
-            w(f"    {g.name}.run_regularly({code!r}, when='groups', order={order}, name={name!r})")
+        for name, code, order, *when in g.regular:
+            w(f"    {g.name}.run_regularly({code!r}, when={when[0] if when else 'groups'!r}, order={order}, "
+              f"name={name!r})")
         w(f"    objects.append({g.name})")
     for s in program.synapses:
         w("")
@@ -244,11 +247,13 @@ def render_script(program: Program, arrays_file: str) -> tuple[str, dict]:
             w(f"    {s.name}.{var} = {_value_code(f'{s.name}.{var}', value, arrays)}")
         for var, order in s.summed_order.items():
             w(f"    {s.name}.summed_updaters[{var!r}].order = {order}")
+        if s.when:
+            w(f"    {s.name}.pre.when, {s.name}.pre.order = {s.when!r}, {s.order}")
         w(f"    objects.append({s.name})")
     w("")
     for m in program.monitors:
         if m.spikes:
-            w(f"    {m.name} = b2.SpikeMonitor({m.group}, name={m.name!r})")
+            w(f"    {m.name} = b2.SpikeMonitor({m.group}, name={m.name!r}, when='thresholds', order={m.order})")
         else:
             dt = f", dt={_lit(m.dt)} * b2.second" if m.dt else ""
             w(f"    {m.name} = b2.StateMonitor({m.group}, {list(m.variables)!r}, record=True, when={m.when!r}, "
@@ -306,7 +311,7 @@ def summary(program: Program) -> str:
             out.append(f"    {line.strip()}")
         if g.threshold:
             out.append(f"    threshold: {g.threshold}; reset: {g.reset}; refractory: {g.refractory} s")
-        for name, code, _ in g.regular:
+        for name, code, *_ in g.regular:
             out.append(f"    every step ({name}): {code}")
         for key, value in g.namespace.items():
             out.append(f"    {key} = " + (f"TimedArray {value}" if isinstance(value, str) else

@@ -60,7 +60,7 @@ class NengoBackend(SpikingBackend):
         built = self.network(graph, inputs, input_dt, duration, seed)
         sample_dt = sample_dt or graph.dt
         kind = self.name if self.on_chip(graph) else "nengo"
-        with quiet(), simulator(built.net, kind, seed, self.target(), built.decode_tau) as sim:
+        with quiet(), simulator(built.net, kind, seed, self.target(), built.decode_tau, dt=graph.dt) as sim:
             sim.run_steps(built.steps)
             probes = gather(built, sim, graph, sample_dt)
             raster = raster_from_steps(sim.data[built.raster[1]], graph.dt, built.raster[0]) if built.raster else None
@@ -97,8 +97,10 @@ class LoihiBackend(NengoBackend):
     def traits(self) -> Traits:
         from .loihi import decode_gain, lif_rates, realized_tau
 
-        return Traits(name=self.name, dt=DT, synapses=frozenset({"none", "lowpass"}), chip=True,
+        return Traits(name=self.name, dt=DT, fixed_dt=True, synapses=frozenset({"none", "lowpass"}), chip=True,
+                      cuba=False,
                       offchip_spikes_per_step=1, settable_voltage=False, reset_modes=frozenset({"zero"}),
+                      if_refractory=False,
                       lif_rates=lif_rates, decode=DecodePath(tau=0.005, latency=2 * DT, gain=decode_gain()),
                       realized_tau=realized_tau, weight_bits=8, learning_rules=frozenset({"PES"}))
 

@@ -29,7 +29,7 @@ def quiet():
         for text in ("This version of nengo_loihi", "invalid value encountered in cast",
                      "NengoLoihi does not support initial values", "progress_bar", "tau_s is",
                      "extra bits in weight rounding", "Extra state has been modified when merging",
-                     "invalid value encountered in log1p", "Non-finite values detected in `max_rates`"):
+                     "encountered in log1p", "Non-finite values detected in `max_rates`"):
             warnings.filterwarnings("ignore", message=f".*{text}.*")
         yield
 
@@ -113,11 +113,13 @@ class SpikeCounter:
         self.counts += x * self.dt
 
 
-def simulator(net, backend: str, seed: int, target: str | None = None, decode_tau: float | None = None):
-    """Nengo's reference simulator, or NengoLoihi's on ``target`` ('sim' or 'loihi'), dt = 1 ms;
-    ``decode_tau`` (s) replaces NengoLoihi's filter on decoded on-chip connections."""
+def simulator(net, backend: str, seed: int, target: str | None = None, decode_tau: float | None = None,
+              dt: float = DT):
+    """Nengo's reference simulator (step ``dt``, s), or NengoLoihi's on ``target`` ('sim' or
+    'loihi', dt = 1 ms); ``decode_tau`` (s) replaces NengoLoihi's filter on decoded on-chip
+    connections."""
     if backend == "nengo":
-        return import_nengo().Simulator(net, dt=DT, seed=seed, progress_bar=False)
+        return import_nengo().Simulator(net, dt=dt, seed=seed, progress_bar=False)
     nengo_loihi = import_loihi()
     model = nengo_loihi.builder.Model(dt=DT)
     if decode_tau is not None:

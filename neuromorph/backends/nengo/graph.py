@@ -2,13 +2,16 @@ r"""Network graphs as Nengo networks: one builder per primitive (:data:`NODE_BUI
 edge kind. Every copy of a node is its own Nengo object (value nodes share one Node, sliced per
 copy), so NengoLoihi maps one copy's populations onto cores as it would a single network.
 
-- Input, Signal: a Node holding the table; spike counts are emitted as Nengo spikes (count / dt).
+- Input, Signal: a Node holding the table; spike counts are emitted as Nengo spikes (count / dt)
+  (on Loihi through off-chip relay neurons that fire in exactly those steps).
 - Encoders: Poisson (``PoissonSpiking``), Bernoulli (at most one spike per step), regular
   (``SpikingRectifiedLinear``, the phase as its initial voltage), with gain = max rate; off chip on
   Loihi.
 - LIF: ``nengo.LIF`` when the threshold is 1 and the reset is to 0 (a threshold s scales the
   current by 1/s), else :class:`GraphLIF`; IF: :class:`GraphIF`.
-- LI: a summing Node, through Lowpass(tau) when tau > 0, plus its bias; Host: a Node.
+- CubaLIF: :func:`GraphCubaLIF` (its bias inside the neuron type, so the input current is the
+  synaptic input alone; the chip gets LIF with Lowpass inputs from legalization);
+- LI: a summing Node plus its bias (tau = 0), or :func:`GraphLI` units; Host: a Node.
 - Edges: ``nengo.Connection`` with the edge's transform (divided by the target's gain for neuron
   inputs, since Nengo multiplies those by it) and synapse, primed from the edge's history;
   decoded edges use ``NoSolver`` with the edge's decoders.
@@ -17,12 +20,12 @@ copy), so NengoLoihi maps one copy's populations onto cores as it would a single
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
-from ...graph import (IF, LI, LIF, AnalogEncoder, BernoulliEncoder, Connection, Decoded, GraphError, Host, Input,
-                      PoissonEncoder, RegularEncoder, Signal)
+from ...graph import (IF, LI, LIF, AnalogEncoder, BernoulliEncoder, Connection, CubaLIF, Decoded, GraphError, Host,
+                      Input, PoissonEncoder, RegularEncoder, Signal)
 from ...graph.edges import Alpha
 from ...spikes import RASTER_NEURONS
 from .common import SpikeCounter, bernoulli_type, filter_state, import_loihi, import_nengo, make_primed
@@ -34,7 +37,7 @@ class Built:
 
     net: object
     steps: int
-    probes: dict = field(default_factory=dict)  # probe key -> [(nengo probe, kind)] per copy
+    probes: dict = field(default_factory=dict)  # probe key -> [(nengo probe, kind[, factor])] per copy
     counters: dict = field(default_factory=dict)  # node -> [SpikeCounter] per copy
     raster: object = None
     decode_tau: float | None = None
@@ -57,6 +60,7 @@ class Nodes:
         self.out: dict = {}
         self.into: dict = {}
         self.ens: dict = {}
+        self.position = {name: p for p, name in enumerate(graph.topological_order())}
 
     def input_values(self, name: str, node) -> np.ndarray:
         if name not in self.inputs:
@@ -84,16 +88,30 @@ def copies_table(values: np.ndarray, copies: int) -> np.ndarray:
 
 def build_input(b: Nodes, name: str, node: Input) -> None:
     values = b.input_values(name, node)
-    if node.kind == "spikes":
-        # the spikes of input step k happen at t = k input_dt: in the step that ends then
-        # (Nengo's first step ends at dt, so those of step 0 go there); Nengo spikes are 1/dt high
-        ratio = max(1, int(round(b.input_dt / b.dt)))
-        grid = np.zeros((values.shape[0] * ratio,) + values.shape[1:])
-        rows = np.maximum(np.arange(values.shape[0]) * ratio - 1, 0)
-        np.add.at(grid, rows, values / b.dt)
-        b.shared_node(name, node, table_reader(grid, b.dt, b.dt), name)
-    else:
+    if node.kind == "value":
         b.shared_node(name, node, table_reader(values, b.input_dt, b.dt), name)
+        return
+    # the spikes of input step k fall in the simulation step that starts at k input_dt; Nengo
+    # spikes are 1/dt high
+    ratio = max(1, int(round(b.input_dt / b.dt)))
+    grid = np.zeros((values.shape[0] * ratio,) + values.shape[1:])
+    grid[::ratio] = values / b.dt
+    if not b.loihi:
+        b.shared_node(name, node, table_reader(grid, b.dt, b.dt), name)
+        return
+    # a chip takes spikes from off-chip neurons: one relay neuron per input fires in exactly the
+    # steps of its input spikes (v += c + 1e-6, floor(v) spikes; at most one per step reaches the chip)
+    if np.any(values > 1):
+        raise GraphError(f"input node {name!r}: {int(values.max())} spikes in one step; the chip takes at most one "
+                         "spike per step from off-chip inputs")
+    nengo = import_nengo()
+    table = name + ".counts"
+    b.shared_node(table, node, table_reader(np.where(grid > 0, grid + 1e-6 / b.dt, 0.0), b.dt, b.dt), table)
+    feed = b.out.pop(table)
+    _ensembles(b, name, node, lambda c: nengo.SpikingRectifiedLinear(), np.ones(node.size),
+               lambda c: np.zeros(node.size), off_chip=True)
+    for c in range(b.graph.copies):
+        nengo.Connection(feed[c], b.into[name][c], synapse=None)
 
 
 def build_signal(b: Nodes, name: str, node: Signal) -> None:
@@ -167,33 +185,45 @@ def build_lif(b: Nodes, name: str, node: LIF) -> None:
 
 
 def build_if(b: Nodes, name: str, node: IF) -> None:
-    if b.loihi:
-        raise GraphError(f"node {name!r}: IF neurons are not mapped to NengoLoihi yet")
+    """Nengo: :func:`GraphIF`. NengoLoihi: ``SpikingRectifiedLinear`` (the chip's IF compartment:
+    v += J dt / (tau threshold) at threshold 1, reset to 0, one refractory step), with the current
+    scaled by 1 / (tau threshold); legalization has recorded the difference."""
+    nengo = import_nengo()
     copies, size = b.graph.copies, node.size
     v0 = per_copy(0.0 if node.v0 is None else node.v0, copies, size)
     bias = per_copy(node.bias, copies, size)
+    if b.loihi:
+        scale = 1.0 / (node.tau * node.threshold)
+        _ensembles(b, name, node, lambda c: nengo.SpikingRectifiedLinear(initial_state={"voltage": v0[c] * 0}),
+                   np.full(size, scale), lambda c: bias[c] * scale)
+        return
     _ensembles(b, name, node, lambda c: GraphIF(node.tau, node.tau_ref, node.threshold, node.reset, node.reset_mode,
-                                                initial_state={"voltage": v0[c]}),
+                                                node.v_min, node.v_max, initial_state={"voltage": v0[c]}),
                np.ones(size), lambda c: bias[c])
 
 
+def build_cubalif(b: Nodes, name: str, node: CubaLIF) -> None:
+    copies, size = b.graph.copies, node.size
+    per = {key: per_copy(0.0 if getattr(node, key) is None else getattr(node, key), copies, size)
+           for key in ("bias", "syn_bias", "v0", "i0")}
+    _ensembles(b, name, node, lambda c: GraphCubaLIF(node, {k: v[c] for k, v in per.items()}), np.ones(size),
+               lambda c: np.zeros(size))
+
+
 def build_li(b: Nodes, name: str, node: LI) -> None:
+    """tau = 0: a summing Node plus the bias; tau > 0: an off-chip ensemble of :func:`GraphLI`
+    units (v = a v + (1 - a)(bias + J) per step, in the step its input arrives)."""
     nengo = import_nengo()
     copies, size = b.graph.copies, node.size
     bias = per_copy(node.bias, copies, size)
-    into, out = [], []
-    for c in range(copies):
-        if node.tau > 0:
-            total = nengo.Node(lambda t, x, bc=bias[c].copy(): x + bc, size_in=size, label=f"{name}.in[{c}]")
-            v = nengo.Node(lambda t, x: x, size_in=size, label=f"{name}[{c}]")
-            v0 = None if node.v0 is None else per_copy(node.v0, copies, size)[c]
-            syn = nengo.Lowpass(node.tau) if v0 is None else make_primed("lowpass", node.tau, v0[None, :])
-            nengo.Connection(total, v, synapse=syn)
-        else:
-            total = v = nengo.Node(lambda t, x, bc=bias[c].copy(): x + bc, size_in=size, label=f"{name}[{c}]")
-        into.append(total)
-        out.append(v)
-    b.into[name], b.out[name] = into, out
+    if node.tau > 0:
+        v0 = per_copy(0.0 if node.v0 is None else node.v0, copies, size)
+        _ensembles(b, name, node, lambda c: GraphLI(node.tau, bias[c], v0[c]), np.ones(size), lambda c: np.zeros(size),
+                   off_chip=True)
+        return
+    objs = [nengo.Node(lambda t, x, bc=bias[c].copy(): x + bc, size_in=size, label=f"{name}[{c}]")
+            for c in range(copies)]
+    b.into[name], b.out[name] = objs, objs
 
 
 def build_host(b: Nodes, name: str, node: Host) -> None:
@@ -205,7 +235,8 @@ def build_host(b: Nodes, name: str, node: Host) -> None:
 
 NODE_BUILDERS: dict[type, Callable[..., None]] = {
     Input: build_input, Signal: build_signal, PoissonEncoder: build_encoder, BernoulliEncoder: build_encoder,
-    RegularEncoder: build_encoder, AnalogEncoder: build_analog, LIF: build_lif, IF: build_if, LI: build_li,
+    RegularEncoder: build_encoder, AnalogEncoder: build_analog, LIF: build_lif, IF: build_if, CubaLIF: build_cubalif,
+    LI: build_li,
     Host: build_host}
 
 
@@ -236,8 +267,11 @@ def build_connection(b: Nodes, edge: Connection) -> None:
         targets = b.ens[edge.target]
     else:
         targets = b.into[edge.target]
+    back = b.position[edge.source] >= b.position[edge.target]  # closes a cycle: the previous step's output
     for c in range(b.graph.copies):
         syn = nengo_synapse(edge.synapse, None if history is None else history, edge.history_dt, b.dt)
+        if syn is None and back:
+            syn = 0  # Nengo's one-step delay
         nengo.Connection(b.out[edge.source][c], targets[c], transform=W, synapse=syn)
 
 
@@ -282,8 +316,14 @@ def network(graph, inputs=None, input_dt=None, duration: float = 0.0, seed: int 
             if probe.variable == "spikes":
                 built.probes[key] = [(nengo.Probe(e.neurons, synapse=None), "spikes") for e in b.ens[probe.node]]
             elif probe.variable == "voltage" and probe.node in b.ens:
+                if b.loihi:  # the chip's membranes are in its own fixed-point units: not comparable
+                    continue
+                # Nengo's own LIF runs on v / threshold
+                factor = node.threshold if isinstance(node, LIF) and node.reset == 0 and node.reset_mode == "zero" else 1
                 built.probes[key] = [(nengo.Probe(e.neurons, "voltage", synapse=None),
-                                      "voltage") for e in b.ens[probe.node]]
+                                      "voltage", factor) for e in b.ens[probe.node]]
+            elif probe.node in b.ens and isinstance(node, LI):  # its units' output is v
+                built.probes[key] = [(nengo.Probe(e.neurons, synapse=None), "value") for e in b.ens[probe.node]]
             elif probe.node in b.ens:
                 raise GraphError(f"probe {key!r}: the Nengo builder probes the value of read-outs and host nodes, "
                                  f"not of {type(node).__name__} neurons")
@@ -299,13 +339,15 @@ def gather(built: Built, sim, graph, sample_dt: float) -> dict:
     ratio = max(1, int(round(sample_dt / graph.dt)))
     out = {}
     for key, entries in built.probes.items():
-        data = np.stack([sim.data[p] for p, _ in entries], axis=1)  # (steps, copies, n)
+        data = np.stack([sim.data[p] for p, *_ in entries], axis=1)  # (steps, copies, n)
         kind = entries[0][1]
         if kind == "spikes":
             counts = data * graph.dt
             K = counts.shape[0] // ratio
             out[key] = counts[: K * ratio].reshape(K, ratio, *counts.shape[1:]).sum(axis=1)
         else:
+            if kind == "voltage":
+                data = data * entries[0][2]
             rows = data[ratio - 1::ratio]
             out[key] = np.concatenate([rows[:1], rows], axis=0)
     return out
@@ -343,8 +385,9 @@ def GraphLIF(tau_rc, tau_ref, threshold, reset, reset_mode, v_min, initial_state
     return GeneralLIF(initial_state=initial_state)
 
 
-def GraphIF(tau, tau_ref, threshold, reset, reset_mode, initial_state=None):
-    """A non-leaky integrate-and-fire neuron, tau dv/dt = J (not for the chip)."""
+def GraphIF(tau, tau_ref, threshold, reset, reset_mode, v_min=None, v_max=None, initial_state=None):
+    """A non-leaky integrate-and-fire neuron, tau dv/dt = J, integrating through its refractory
+    period, v kept within [v_min, v_max] (not for the chip)."""
     nengo = import_nengo()
 
     class IntegrateAndFire(nengo.neurons.NeuronType):
@@ -353,9 +396,10 @@ def GraphIF(tau, tau_ref, threshold, reset, reset_mode, initial_state=None):
 
         def step(self, dt, J, output, voltage, refractory_time):
             refractory_time -= dt
-            active = refractory_time <= 0
-            voltage[active] += J[active] * dt / tau
-            spiked = voltage > threshold
+            voltage += J * dt / tau
+            if v_min is not None or v_max is not None:
+                np.clip(voltage, -np.inf if v_min is None else v_min, np.inf if v_max is None else v_max, out=voltage)
+            spiked = (voltage > threshold) & (refractory_time <= 1e-12)
             output[...] = spiked / dt
             if reset_mode == "zero":
                 voltage[spiked] = reset
@@ -367,3 +411,52 @@ def GraphIF(tau, tau_ref, threshold, reset, reset_mode, initial_state=None):
             return np.full_like(gain, np.nan), np.full_like(gain, np.nan)
 
     return IntegrateAndFire(initial_state=initial_state)
+
+
+def GraphCubaLIF(node, values: dict):
+    """A current-based LIF neuron (:class:`~neuromorph.graph.CubaLIF`): per step, the input J
+    (synaptic input only) charges I = a_s I + (1 - a_s)(J + syn_bias), then
+    v = a_m v + (1 - a_m)(bias + I), threshold and reset (not for the chip)."""
+    nengo: Any = import_nengo()
+    bias, syn_bias = values["bias"].copy(), values["syn_bias"].copy()
+
+    class CurrentBasedLIF(nengo.neurons.NeuronType):
+        state = {"voltage": nengo.dists.Choice([0.0]), "current": nengo.dists.Choice([0.0])}
+        spiking = True
+
+        def step(self, dt, J, output, voltage, current):
+            a_syn, a_rc = np.exp(-dt / node.tau_syn), np.exp(-dt / node.tau_rc)
+            current[...] = a_syn * current + (1 - a_syn) * (J + syn_bias)
+            voltage[...] = a_rc * voltage + (1 - a_rc) * (bias + current)
+            spiked = voltage > node.threshold
+            output[...] = spiked / dt
+            if node.reset_mode == "zero":
+                voltage[spiked] = node.reset
+            else:
+                voltage[spiked] -= node.threshold - node.reset
+
+        def max_rates_intercepts(self, gain, bias):
+            return np.full_like(gain, np.nan), np.full_like(gain, np.nan)
+
+    return CurrentBasedLIF(initial_state={"voltage": values["v0"].copy(), "current": values["i0"].copy()})
+
+
+def GraphLI(tau, bias, v0):
+    """A leaky integrator as a (non-spiking) Nengo neuron type whose output is its state:
+    v = a v + (1 - a)(bias + J), a = e^(-dt/tau), the input held over the step."""
+    nengo = import_nengo()
+    bias = np.asarray(bias, dtype=float).copy()
+
+    class LeakyIntegrator(nengo.neurons.NeuronType):
+        state = {"voltage": nengo.dists.Choice([0.0])}
+        spiking = False
+
+        def step(self, dt, J, output, voltage):
+            a = np.exp(-dt / tau)
+            voltage[...] = a * voltage + (1 - a) * (bias + J)
+            output[...] = voltage
+
+        def max_rates_intercepts(self, gain, bias):
+            return np.full_like(gain, np.nan), np.full_like(gain, np.nan)
+
+    return LeakyIntegrator(initial_state={"voltage": np.asarray(v0, dtype=float).copy()})

@@ -39,7 +39,7 @@ class BMFamily(Family):
                        notes=list(program.notes))
         return Result(t=t, traces=traces, info=info)
 
-    def lower(self, model, weights, traits, copies: int = 1):
+    def lower(self, model, weights, traits, copies: int = 1, nudging=None):
         from .lower import lower
 
         return lower(model, traits, copies)

@@ -56,7 +56,8 @@ RHO = {
     ],
 }
 
-ORDER = {"sums": -10000, "feedback": -9999, "passes": -9998, "udot": -4, "monitor": -3, "plasticity": -2, "net": 0, "inp": 1}
+ORDER = {"sums": -10000, "feedback": -9999, "passes": -9998, "udot": -4, "monitor": -3, "plasticity": -2, "net": 0,
+         "inp": 1}
 
 
 class Brian2NLAError(NeuromorphError):
@@ -117,6 +118,8 @@ def program(model, weights, st, s, protocol, state, record=(), every=1, need_u=F
     kind = feedback_kind(weights)
     if solved and st.layered:
         plan = layered_plan(kind, st.depth - 1, MICRO_ROUNDS if micro else ROUNDS, drift=learn, inputs=bool(n_in))
+    elif solved and kind == "transpose":
+        plan = cg_plan(min(CG_ITERATIONS, n), drift=learn, inputs=bool(n_in))
     elif solved:
         plan = sweep_plan(kind, SWEEPS, drift=learn, inputs=bool(n_in))
     else:
@@ -183,6 +186,15 @@ def program(model, weights, st, s, protocol, state, record=(), every=1, need_u=F
         synapses.append(Syn(name="s_fb", source="net", target="net", i=i, j=j, order=ORDER["plasticity"],
                             model="bfb : 1 (constant)\n" + "\n".join(fb), init={"bfb": weights.B.reshape(-1)[flat]},
                             summed_order={f"{k}_post": v for k, v in back_order.items()}))
+    if "s_red" in extra_sums:  # per-lane inner products: units -> lane -> units
+        lane_vars = sorted({line.split("_post")[0] for line, _, _ in extra_sums["s_red"]})
+        groups.append(Group(name="lane", n=L, model="\n".join(f"{v} : Hz**2" for v in lane_vars),
+                            order=ORDER["net"]))
+        unit = np.arange(L * n)
+        synapses += [Syn(name="s_red", source="net", target="lane", i=unit, j=unit // n, model="",
+                         order=ORDER["plasticity"]),
+                     Syn(name="s_bc", source="lane", target="net", i=unit // n, j=unit, model="",
+                         order=ORDER["plasticity"])]
     for syn in synapses:
         for line, var, order_k in extra_sums.get(syn.name, []):
             syn.model += "\n" + line
@@ -191,6 +203,8 @@ def program(model, weights, st, s, protocol, state, record=(), every=1, need_u=F
     rounds = MICRO_ROUNDS if micro else ROUNDS
     scheme = (f"explicit scheme, H du/dt = g by {rounds} rounds of the layered solve (finite Neumann series "
               "of summed variables)" if solved and st.layered else
+              f"explicit scheme, H du/dt = g by {min(CG_ITERATIONS, n)} conjugate-gradient iterations per step"
+              if solved and kind == "transpose" else
               f"explicit scheme, H du/dt = g by {SWEEPS} preconditioned fixed-point sweeps per step" if solved
               else "previous-step scheme" if model.neuron.lookahead else "no look-ahead")
     notes = [f"{L} lane(s) of {n} network neurons; {scheme}; forward Euler, dt = {s.dt:g} s"]
@@ -302,7 +316,8 @@ def sweep_plan(kind: str, sweeps: int, drift: bool = False, inputs: bool = True)
     H x = x - W (D x) - D dv(x) - D2 v x + beta x (dv(x): the error pathway's change along x) and
     the diagonal p = 1 + beta - D2 v, which keeps strongly nudged outputs stable. One sweep with
     p = 1 is the previous-step scheme; the sweeps converge to the explicit solution when H is
-    diagonally dominant enough. With ``drift`` (learning), g includes the weights' own change.
+    diagonally dominant enough (recurrent networks with transpose feedback use :func:`cg_plan`).
+    With ``drift`` (learning), g includes the weights' own change.
     Steps: ("assign", code, unit), ("sum", synapse, pre|post, name, expression, unit),
     ("inter", interneuron equation)."""
     plan = drift_plan(kind, inputs) if drift else []
@@ -327,13 +342,54 @@ def sweep_plan(kind: str, sweeps: int, drift: bool = False, inputs: bool = True)
     return plan
 
 
+#: Conjugate-gradient iterations per step for recurrent networks with transpose feedback (at most
+#: the number of units per lane: CG is exact after that many, in exact arithmetic).
+CG_ITERATIONS = 12
+
+
+def _h_times(kind: str, x: str, out: str, tag: str) -> list:
+    """Plan steps for out = H x (transpose feedback): x - W (D x) - D W^T (x - W D x) + (beta - D2 v) x."""
+    return [("sum", "s_net", "post", f"F{tag}", f"w*D_pre*{x}_pre", "Hz"),
+            ("sum", "s_net", "pre", f"G{tag}", f"w*({x}_post - F{tag}_post)", "Hz"),
+            ("assign", f"{out} = {x} - F{tag} - D*G{tag} + (beta_n - D2*V1)*{x}", "Hz")]
+
+
+def _reduce(name: str, expr: str) -> list:
+    """Plan steps for a per-lane sum over the lane's units, broadcast back to each unit (Hz^2)."""
+    return [("sum", "s_red", "post", f"R{name}", expr, "Hz**2"), ("sum", "s_bc", "post", name, f"R{name}_pre", "Hz**2")]
+
+
+def cg_plan(iterations: int, drift: bool = False, inputs: bool = True) -> list:
+    """The explicit scheme's H du/dt = g for a recurrent network with transpose feedback, where
+    H = (I - D W^T)(I - W D) + diag(beta - D2 v) is symmetric (positive definite unless rho''
+    v outweighs the nudging): conjugate gradients, warm-started from the last step's du/dt, with
+    per-lane inner products (sums over a lane's units). Exact after n iterations for n units;
+    no contraction condition (trained recurrent weights break the Jacobi sweeps')."""
+    plan = drift_plan("transpose", inputs) if drift else []
+    plan.append(("assign", "g = -(eps - ebar)/tau - (eps_t - ebar_t)" + (" - drift" if drift else ""), "Hz"))
+    plan += _h_times("transpose", "ud", "Hx", "c")
+    plan += [("assign", "r0 = g - Hx", "Hz"), ("assign", "p0 = r0", "Hz"), ("assign", "x0 = ud", "Hz")]
+    plan += _reduce("rr0", "r0_pre**2")
+    tiny = "1e-300*Hz**2"
+    for k in range(iterations):
+        plan += _h_times("transpose", f"p{k}", f"Ap{k}", f"{k}")
+        plan += _reduce(f"pAp{k}", f"p{k}_pre*Ap{k}_pre")
+        plan += [("assign", f"x{k + 1} = x{k} + rr{k}/(pAp{k} + {tiny})*p{k}", "Hz"),
+                 ("assign", f"r{k + 1} = r{k} - rr{k}/(pAp{k} + {tiny})*Ap{k}", "Hz")]
+        if k + 1 < iterations:
+            plan += _reduce(f"rr{k + 1}", f"r{k + 1}_pre**2")
+            plan.append(("assign", f"p{k + 1} = r{k + 1} + rr{k + 1}/(rr{k} + {tiny})*p{k}", "Hz"))
+    plan.append(("assign", f"ud = x{iterations}", "Hz"))
+    return plan
+
+
 def _solve_variables(plan) -> list:
     """Declarations of the solve's variables in the net group (Hz unless a step says otherwise)."""
     units = {}
     for step in plan:
         if step[0] == "assign":
             units[step[1].split(" = ")[0]] = step[2] if len(step) > 2 else "Hz"
-        elif step[0] == "sum" and step[1] in ("s_net", "s_in", "s_fb", "s_b", "s_pi"):
+        elif step[0] == "sum" and step[1] in ("s_net", "s_in", "s_fb", "s_b", "s_pi", "s_bc"):
             units[step[3]] = step[5]
     units.pop("ud", None)
     return [f"{name} : {unit}" for name, unit in sorted(units.items())]

@@ -25,9 +25,17 @@ class NLAFamily(Family):
 
     # -- Brian2 rate mode --------------------------------------------------------------------
     def brian2_engine(self, model, weights, run_program, base_dir=None):
+        """The Brian2 engine (learning needs one lane: Brian2 synapses hold one copy of each weight)."""
         from .brian2 import Brian2NLAEngine
 
         return Brian2NLAEngine(model, run_program, weights=weights, base_dir=base_dir)
+
+    def check_training(self, model, backend: str) -> None:
+        from .brian2 import Brian2NLAError
+
+        if backend == "brian2" and model.learning.lanes > 1:
+            raise Brian2NLAError("Brian2 synapses cannot share weights across lanes: learn with learning.lanes: 1 "
+                                 f"(this model has {model.learning.lanes})")
 
     def brian2_program(self, model, base_dir=None):
         from ...tasks import make_task, record_every
@@ -43,13 +51,15 @@ class NLAFamily(Family):
     def brian2_simulate(self, model, run_program, progress=None, base_dir=None):
         from ...tasks import run_inference
 
-        return run_inference(self.brian2_engine(model, None, run_program, base_dir), model, progress)
+        from .brian2 import Brian2NLAEngine
+
+        return run_inference(Brian2NLAEngine(model, run_program, base_dir=base_dir), model, progress)
 
     # -- spiking -----------------------------------------------------------------------------
-    def lower(self, model, weights, traits, copies: int = 1):
+    def lower(self, model, weights, traits, copies: int = 1, nudging=None):
         from .lower import lower
 
-        return lower(model, weights, traits, copies)
+        return lower(model, weights, traits, copies, nudging)
 
     def graph_run(self, model, copies: int = 1, base_dir=None) -> dict:
         from ...seeds import spiking_seed
@@ -59,6 +69,15 @@ class NLAFamily(Family):
         dt = model.dynamics.dt
         return {"inputs": {"x": protocol.x[:, :copies]}, "input_dt": dt, "duration": protocol.steps * dt,
                 "sample_dt": dt, "seed": spiking_seed(model)}
+
+    def sequence_labels(self, model) -> dict:
+        from ...tasks import make_task
+
+        if not self.classification(model):
+            return {}
+        task = make_task(model)
+        order, real = task.test_order()
+        return {"labels": task.y[order].ravel(), "real": real.ravel(), "presentation": model.task.presentation}
 
     def spiking_simulate(self, model, simulator, progress=None, base_dir=None):
         from ...tasks import run_inference

@@ -1,87 +1,214 @@
-r"""Layered NLA networks lowered to the spiking network graph, neuron by neuron (inference with
-trained weights).
+r"""NLA networks lowered to the spiking network graph, neuron by neuron (inference with trained
+weights).
 
 Input unit j with rate x_j in [0, 1] (the Input node ``x``) is encoded as a Poisson train at
-x_j * ``spiking.input_rate``; hidden unit i is an LIF neuron (tau_rc, tau_ref, threshold 1) with
+x_j * ``spiking.input_rate``. Every network unit that feeds another becomes a spiking neuron whose
+rate stands for rho(u) (:func:`spiking_unit`): an LIF neuron for the LIF curves (rho = amplitude
+r(u)), an integrate-and-fire neuron for the threshold-linear ones (rho = r(u) / unit_rate), with
 current
 
     J_i = b_i + sum_j W_ij s_j a_j(t),
 
-a_j the alpha-filtered spike train of presynaptic neuron j (Hz) and s_j its rate scale (the
-model's amplitude for LIF units, 1 / input_rate for inputs), so a neuron firing at r(J) stands for
-rho(u) = amplitude r(u) of the rate model. The output voltages are read out from the last hidden
-layer's alpha-filtered spikes, u_out = b_out + W_out amplitude a(t), by the read-out ``out`` (LI,
-tau = 0, on the host). Probe ``u_out``.
+a_j the alpha-filtered spike train of presynaptic unit j (Hz) and s_j its rate scale (the unit's
+amplitude or 1 / unit_rate, 1 / input_rate for inputs). The output voltages u_out are read out on
+the host (LI ``out``, tau = 0) from the same filtered spikes. With nudging (a protocol's beta on
+the outputs), u = (W r_bar + b + beta u*) / (1 + beta) on the nudged units (the instantaneous
+solution of Eq 7a), so the targets (Input ``target``) enter with weight beta / (1 + beta).
+
+Layered networks map layer by layer (a microcircuit by its forward weights); recurrent networks
+(``W_net`` with outputs among the units) map through one population with a recurrent edge.
+Probe ``u_out``.
+
+With ``spiking.nir_exact`` the same network is built from primitives NIR states exactly: the
+units are current-based LIF neurons (:class:`~neuromorph.graph.CubaLIF`) whose first-order
+synaptic current (tau_syn) takes the edges' spikes and the bias, the read-out is a leaky
+integrator of tau_syn (the same low-pass of the same spikes), and neurons start at rest.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ...graph import LI, LIF, Alpha, Connection, Graph, Input, PoissonEncoder, Probe, Substitution
+from ...graph import IF, LI, LIF, Alpha, Connection, CubaLIF, Graph, Input, Node, PoissonEncoder, Probe, Substitution
 from ...seeds import rng_for, spiking_seed
-from ..base import UnsupportedModel
 from .network import structure
+
+#: Transfer functions with a spiking counterpart, and what to train instead for the others.
+COUNTERPARTS = ("lif", "soft_lif", "hard_sigmoid", "relu")
+INSTEAD = "train with rho: soft_lif (LIF neurons) or hard_sigmoid (integrate-and-fire neurons)"
 
 
 def layer_names(st) -> list:
     return [f"h{k + 1}" for k in range(len(st.layers) - 1)] + ["out"]
 
 
-def substitutions(model) -> list:
+def spiking_unit(model, size: int, bias, v0):
+    """(node, rate scale, substitutions): the spiking neuron that stands for rho.
+
+    - ``lif``, ``soft_lif``: LIF (tau_rc, tau_ref), rho = amplitude r(J), J = u;
+    - ``hard_sigmoid``: IF with reset by subtraction, tau = threshold time 1 / unit_rate and a
+      refractory period of 1 / unit_rate: rate = unit_rate clip(u, 0, 1), exactly on average;
+    - ``relu``: the same IF without the cap: rate = unit_rate max(u, 0);
+    - ``logistic``: no spiking counterpart; an LIF neuron stands in (recorded).
+    """
     n, sp = model.neuron, model.spiking
-    subs = []
+    node: Node
+    if sp.nir_exact:
+        node = CubaLIF(size, tau_syn=sp.tau_syn, tau_rc=n.tau_rc, syn_bias=bias)
+        return node, n.amplitude, [Substitution("rho.soft_lif", f"soft-LIF rate curve (sigma = {n.sigma:g})",
+                                                "current-based LIF neurons with a hard threshold",
+                                                "spiking neurons have the LIF curve")] if n.rho == "soft_lif" else []
+    if n.rho in ("hard_sigmoid", "relu"):
+        period = 1.0 / sp.unit_rate
+        capped = n.rho == "hard_sigmoid"
+        node = IF(size, tau=period, tau_ref=period if capped else 0.0, bias=bias, v0=v0, v_min=0.0,
+                  v_max=2.0 if capped else None)
+        curve = f"{sp.unit_rate:g} clip(u, 0, 1) Hz" if capped else f"{sp.unit_rate:g} max(u, 0) Hz"
+        sub = Substitution(f"rho.{n.rho}", f"rho = {n.rho}", f"integrate-and-fire neurons firing at {curve}",
+                           "a non-leaky integrate-and-fire neuron with reset by subtraction fires at a rate linear "
+                           "in its input" + (f"; a {period * 1e3:g} ms refractory period caps it where the hard "
+                                             "sigmoid saturates" if capped else ""),
+                           {"unit_rate_hz": sp.unit_rate})
+        return node, period, [sub]
+    lif = LIF(size, n.tau_rc, n.tau_ref, bias=bias, v0=v0, v_min=0.0)
     if n.rho == "soft_lif":
-        subs.append(Substitution("rho.soft_lif", f"soft-LIF rate curve (sigma = {n.sigma:g})",
-                                 "LIF neurons with a hard threshold", "spiking neurons have the LIF curve"))
-    elif n.rho != "lif":
-        subs.append(Substitution("rho.no_lif_curve", f"rho = {n.rho}", "LIF neurons",
-                                 f"{n.rho} has no LIF rate curve; the network was not trained for LIF"))
-    subs.append(Substitution("input.tau_in", f"tau_in = {n.tau_in * 1e3:g} ms low-pass of the input rates",
-                             f"the input synapse's filter (alpha, tau = {sp.tau_syn * 1e3:g} ms)",
-                             "the spike trains must be filtered anyway"))
+        subs = [Substitution("rho.soft_lif", f"soft-LIF rate curve (sigma = {n.sigma:g})",
+                             "LIF neurons with a hard threshold", "spiking neurons have the LIF curve")]
+    elif n.rho == "lif":
+        subs = []
+    else:
+        subs = [Substitution("rho.no_spiking_counterpart", f"rho = {n.rho}", "LIF neurons stand in",
+                             f"{n.rho} has no spiking counterpart and the network was not trained for one; {INSTEAD}",
+                             {"fix": INSTEAD})]
+    return lif, n.amplitude, subs
+
+
+def common_substitutions(model, micro: bool, inputs: bool) -> list:
+    n, sp = model.neuron, model.spiking
+    kind = "first-order" if sp.nir_exact else "alpha"
+    subs = [Substitution("input.tau_in", f"tau_in = {n.tau_in * 1e3:g} ms low-pass of the input rates",
+                         f"the input synapse's filter ({kind}, tau = {sp.tau_syn * 1e3:g} ms)",
+                         "the spike trains must be filtered anyway")] if inputs else []
     subs.append(Substitution("nla.inference_only", "NLA error dynamics and plasticity", "not run",
                              "the spiking network runs rate-trained weights (inference)"))
+    if micro:
+        subs.append(Substitution("microcircuit.forward_only", "interneurons and apical dendrites (Eqs 9-13)",
+                                 "not compiled: the forward weights run alone",
+                                 "at inference the apical error B u - W_PI u_I is what remains of the top-down "
+                                 "input; it vanishes as the circuit aligns, and the forward pass carries the answer"))
+    return subs
+
+
+def nudge_factors(st, nudging) -> np.ndarray:
+    """(n,) 1 / (1 + beta) per unit (1 off the outputs, or without nudging)."""
+    beta = np.zeros(st.n)
+    if nudging is not None:
+        beta[st.out] = nudging
+    return 1.0 / (1.0 + beta)
+
+
+def lower(model, weights, traits, copies: int = 1, nudging=None) -> Graph:
+    """The neuron-level spiking network of an NLA model (``copies`` lanes); ``nudging``: the
+    protocol's beta per output (targets then arrive on the Input ``target``)."""
+    st = structure(model)
+    micro = weights.W_IP is not None
+    sp = model.spiking
+    nudged = nudging is not None and np.any(np.asarray(nudging) != 0)
+    keep = nudge_factors(st, nudging if nudged else None)
+    nodes: dict = {}
+    edges: list = []
+    if st.n_in:
+        nodes.update(x=Input(st.n_in), input=PoissonEncoder(st.n_in, sp.input_rate))
+        edges.append(Connection("x", "input", 1.0))
+    build = layered if st.layered else recurrent
+    subs = build(model, weights, st, copies, keep, nodes, edges)
+    if nudged:
+        nodes["target"] = Input(st.n_out)
+        beta = 1.0 - keep[st.out]  # beta / (1 + beta)
+        edges.append(Connection("target", "out", np.diag(beta)))
+        if not st.layered:
+            full = np.zeros((st.n, st.n_out))
+            full[st.out] = np.diag(beta)
+            edges.append(Connection("target", "net", full))
+    unit = type(spiking_unit(model, 1, 0.0, None)[0]).__name__
+    filters = "first-order, inside the neurons" if sp.nir_exact else "alpha filters"
+    notes = [f"neuron-level mapping: each unit is a spiking {unit} neuron (rho = {model.neuron.rho}), "
+             f"inputs fire at x * {sp.input_rate:g} Hz, synapses are {filters} (tau = {sp.tau_syn * 1e3:g} ms), "
+             "output voltages are read out linearly from filtered spikes on the host"]
+    return Graph(name=model.name, nodes=nodes, edges=tuple(edges), probes={"u_out": Probe("out", "value")},
+                 dt=sp.dt, copies=copies, substitutions=tuple(subs + common_substitutions(model, micro, bool(st.n_in))),
+                 notes=tuple(notes))
+
+
+def v0_for(model, name: str, copies: int, size: int) -> np.ndarray | None:
+    """Initial voltages, uniform in [0, 1) (none for NIR's neurons, which start at rest)."""
+    if model.spiking.nir_exact:
+        return None
+    return rng_for(spiking_seed(model), "spiking", "v0", name).uniform(0, 1, (copies, size))
+
+
+def synapse(model):
+    """The synapse of every edge (None: the neurons filter their input themselves)."""
+    return None if model.spiking.nir_exact else Alpha(model.spiking.tau_syn)
+
+
+def readout(model, size: int, bias) -> LI:
+    """The output read-out: at once (tau = 0) from filtered spikes, or a leaky integrator of
+    tau_syn of the spikes themselves (the same filter, for NIR)."""
+    return LI(size, tau=model.spiking.tau_syn if model.spiking.nir_exact else 0.0, bias=bias)
+
+
+def layered(model, weights, st, copies, keep, nodes, edges) -> list:
+    """Layer by layer: hidden layers spike, the output layer is read out."""
+    names = layer_names(st)
+    syn = synapse(model)
+    pre, scale, subs = "input", 1.0 / model.spiking.input_rate, []
+    for k, (name, layer) in enumerate(zip(names, st.layers)):
+        size = layer.stop - layer.start
+        W = weights.W_in[layer] if k == 0 else weights.W[layer, st.layers[k - 1]]
+        if name == "out":
+            rows = keep[layer][:, None]
+            nodes[name] = readout(model, size, weights.b[layer] * keep[layer])
+            edges.append(Connection(pre, name, W * scale * rows, syn))
+        else:
+            node, unit_scale, subs = spiking_unit(model, size, weights.b[layer], v0_for(model, name, copies, size))
+            nodes[name] = node
+            edges.append(Connection(pre, name, W * scale, syn))
+            scale = unit_scale
+        pre = name
+    return subs
+
+
+def recurrent(model, weights, st, copies, keep, nodes, edges) -> list:
+    """One population of all units with a recurrent edge (W_net); outputs read out too."""
+    syn = synapse(model)
+    node, scale, subs = spiking_unit(model, st.n, weights.b * keep, v0_for(model, "net", copies, st.n))
+    nodes["net"] = node
+    out = st.out
+    nodes["out"] = readout(model, st.n_out, weights.b[out] * keep[out])
+    edges.append(Connection("net", "net", weights.W * scale * keep[:, None], syn))
+    edges.append(Connection("net", "out", weights.W[out] * scale * keep[out, None], syn))
+    if st.n_in:
+        to_input = weights.W_in / model.spiking.input_rate
+        edges += [Connection("input", "net", to_input * keep[:, None], syn),
+                  Connection("input", "out", to_input[out] * keep[out, None], syn)]
     return subs
 
 
 def scales(model, st) -> list:
-    """Rate scale of each projection's presynaptic units: 1 / input_rate, then the amplitude."""
-    return [1.0 / model.spiking.input_rate] + [model.neuron.amplitude] * (len(st.layers) - 1)
+    """Rate scale of each projection's presynaptic units: 1 / input_rate, then the units'."""
+    unit = _unit_scale(model)
+    return [1.0 / model.spiking.input_rate] + [unit] * (len(st.layers) - 1)
 
 
-def lower(model, weights, traits, copies: int = 1) -> Graph:
-    """The neuron-level spiking network of a layered NLA model (``copies`` lanes)."""
-    st = structure(model)
-    if not st.layered:
-        raise UnsupportedModel("the neuron-level mapping needs a layered network (network.layers)")
-    if weights.W_IP is not None:
-        raise UnsupportedModel("microcircuit models are not mapped to spikes; their forward weights could be")
-    sp, neuron = model.spiking, model.neuron
-    names = layer_names(st)
-    nodes = {"x": Input(st.n_in), "input": PoissonEncoder(st.n_in, sp.input_rate)}
-    edges = [Connection("x", "input", 1.0)]
-    pre, syn = "input", Alpha(sp.tau_syn)
-    for k, (name, layer, scale) in enumerate(zip(names, st.layers, scales(model, st))):
-        size = layer.stop - layer.start
-        W = weights.W_in[layer] if k == 0 else weights.W[layer, st.layers[k - 1]]
-        if name == "out":
-            nodes[name] = LI(size, tau=0.0, bias=weights.b[layer])
-        else:
-            v0 = rng_for(spiking_seed(model), "spiking", "v0", name).uniform(0, 1, (copies, size))
-            nodes[name] = LIF(size, neuron.tau_rc, neuron.tau_ref, bias=weights.b[layer], v0=v0, v_min=0.0)
-        edges.append(Connection(pre, name, W * scale, syn))
-        pre = name
-    notes = [f"neuron-level mapping: each hidden unit is an LIF neuron (tau_rc = {neuron.tau_rc:g} s, tau_ref = "
-             f"{neuron.tau_ref:g} s), inputs fire at x * {sp.input_rate:g} Hz, synapses are alpha filters "
-             f"(tau = {sp.tau_syn * 1e3:g} ms), output voltages are read out linearly from filtered spikes on the host"]
-    return Graph(name=model.name, nodes=nodes, edges=tuple(edges), probes={"u_out": Probe("out", "value")},
-                 dt=sp.dt, copies=copies, substitutions=tuple(substitutions(model)), notes=tuple(notes))
+def _unit_scale(model) -> float:
+    return 1.0 / model.spiking.unit_rate if model.neuron.rho in ("hard_sigmoid", "relu") else model.neuron.amplitude
 
 
 def weights_from_graph(model, graph: Graph, weights, edges=None):
     """``weights`` with the forward weights the graph's edges hold (divided by the rate scales the
-    lowering multiplied them with); ``edges``: indices of the edges to read (default: all)."""
+    lowering multiplied them with); ``edges``: indices of the edges to read (default: all).
+    Layered networks without nudging (inference graphs)."""
     st = structure(model)
     out = weights.copy()
     names = layer_names(st)

@@ -1,0 +1,157 @@
+"""Every shipped model through every command, on every backend, target and profile: each run
+either succeeds with its documented outputs or is refused with exit status 2 and a message that
+says what would work. A model file added to ``models/`` (or a manifest to ``deploy/``) is covered
+without editing this test. The refusals expected here are the table in ``docs/matrix.md``.
+
+Default suite: short runs (a tenth of a second or a few images, small population codes, one
+epoch); ``slow``: the same at the models' own lengths."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from neuromorph import backends
+from neuromorph.compare import metrics
+from neuromorph.hardware import profile_names
+
+from .conftest import MODELS, ROOT
+
+MODEL_FILES = sorted(p.stem for p in MODELS.glob("*.yaml"))
+MANIFESTS = sorted(p.stem for p in (ROOT / "deploy").glob("*.yaml"))
+BACKENDS = backends.names()
+PROFILES = profile_names()
+
+#: (command, target) -> what the refusal says (exit status 2), for every model it applies to.
+REFUSALS = {
+    ("compile", "rate"): "backend 'rate' has nothing to compile; compile targets: brian2, brian2-spiking,",
+    ("train", "brian2-spiking"): "does not learn on spiking backends",
+    ("train", "nengo"): "does not learn on spiking backends",
+    ("train", "loihi"): "does not learn on spiking backends",
+}
+#: Refusals that depend on the model: (command, target, what of the model) -> the message.
+MODEL_REFUSALS = {
+    ("train", "*", "no learning"): "has no learning to run; `train` is for nla models",
+    ("train", "brian2", "lanes"): "Brian2 synapses cannot share weights across lanes: learn with learning.lanes: 1",
+}
+
+
+def shortened(name: str, folder: Path, full: bool) -> Path:
+    """A copy of the shipped model (weights named by absolute path); in the default suite with
+    small population codes and one short training epoch."""
+    data = yaml.safe_load((MODELS / f"{name}.yaml").read_text())
+    if data.get("weights"):
+        data["weights"] = str(MODELS / data["weights"])
+    if not full:
+        data.setdefault("spiking", {})["neurons"] = 40
+        task = data.get("task", {})
+        for key, value in (("epochs", 1), ("train_duration", 0.2), ("eval_every", 0.1), ("test_duration", 0.1),
+                           ("presentation", 0.005)):
+            if key in task:
+                task[key] = value
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def duration_args(name: str, full: bool) -> list:
+    """The CLI's --duration for a short run: a tenth of a second, or one presentation."""
+    if full:
+        return []
+    data = yaml.safe_load((MODELS / f"{name}.yaml").read_text())
+    presentation = data.get("task", {}).get("presentation")
+    return ["--duration", str(0.005 if presentation else 0.1)]
+
+
+def expect_refusal(res, message: str):
+    assert res.code == 2, f"expected a refusal ({message}), got exit {res.code}: {res.err}"
+    assert message in res.err and "Traceback" not in res.err
+
+
+def learns(name: str) -> tuple:
+    data = yaml.safe_load((MODELS / f"{name}.yaml").read_text())
+    return data["family"] == "nla", data.get("learning", {}).get("lanes", 32)
+
+
+def run_command(cli, tmp_path, name, command, target, full=False):
+    spec = shortened(name, tmp_path, full)
+    out = tmp_path / "out"
+    if command == "validate":
+        return cli("validate", spec), out
+    if command == "simulate":
+        return cli("simulate", spec, "-b", target, *duration_args(name, full), "--out", out), out
+    if command == "compile":
+        script = ["--out", tmp_path / "script.py"] if target.startswith("brian2") else []
+        return cli("compile", spec, "--target", target, *script), out
+    if command == "check":
+        return cli("check", spec, "--profile", target), out
+    return cli("train", spec, "-b", target, "--out", out), out
+
+
+#: Runs too long even shortened for the default suite (they run in the full, slow matrix).
+LONG = {("nla_digits_microcircuit", "train", "rate")}
+
+
+def cases(full: bool) -> list:
+    out = [(m, "validate", "-") for m in MODEL_FILES]
+    out += [(m, "simulate", b) for m in MODEL_FILES for b in BACKENDS]
+    out += [(m, "compile", b) for m in MODEL_FILES for b in BACKENDS]
+    out += [(m, "check", p) for m in MODEL_FILES for p in PROFILES]
+    out += [(m, "train", b) for m in MODEL_FILES for b in BACKENDS]
+    return [pytest.param(*c, id="-".join(c) + ("-full" if full else ""),
+                         marks=[pytest.mark.slow] if full or c in LONG else []) for c in out]
+
+
+def verdict(res, out, name, command, target):
+    """The run succeeded with its documented outputs, or was refused as the table says."""
+    learner, lanes = learns(name)
+    if command == "train" and not learner:
+        return expect_refusal(res, MODEL_REFUSALS[("train", "*", "no learning")])
+    if (command, target) in REFUSALS:
+        return expect_refusal(res, REFUSALS[(command, target)])
+    if command == "train" and target == "brian2" and lanes > 1:
+        return expect_refusal(res, MODEL_REFUSALS[("train", "brian2", "lanes")])
+    if command == "check":
+        # fits (0) or does not fit (1): either way every rule was applied and reported
+        assert res.code in (0, 1) and "Traceback" not in res.err, res.err
+        assert ("fits" in res.out) != ("does not fit" in res.out)
+        return None
+    assert res.code == 0, f"{name} {command} {target}: exit {res.code}\n{res.err}"
+    expected = {"simulate": {"result.npz", "summary.json", "traces.png"},
+                "train": {"weights.npz", "summary.json", "learning_curve.png"}}.get(command)
+    if expected:
+        assert {p.name for p in out.iterdir()} == expected
+    return None
+
+
+@pytest.mark.parametrize("name,command,target", cases(full=False) + cases(full=True))
+def test_every_model_through_every_command(cli, tmp_path, name, command, target, request):
+    full = request.node.get_closest_marker("slow") is not None
+    res, out = run_command(cli, tmp_path, name, command, target, full)
+    verdict(res, out, name, command, target)
+
+
+@pytest.mark.parametrize("manifest", MANIFESTS)
+def test_every_manifest_validates_and_deploys_briefly(cli, tmp_path, manifest):
+    data = yaml.safe_load((ROOT / "deploy" / f"{manifest}.yaml").read_text())
+    data["model"] = str(shortened(Path(data["model"]).stem, tmp_path, full=False))
+    run = data.setdefault("run", {})
+    run.update(duration=0.1, seeds=1)
+    if run.get("presentation_times"):
+        run["presentation_times"] = [0.005]
+        run["duration"] = 0.005
+    path = tmp_path / f"{manifest}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    res = cli("deploy", path, "--out", tmp_path / "d")
+    assert res.code == 0, res.err
+    assert {"metrics.json", "report.md", "report.html"} <= {p.name for p in (tmp_path / "d").iterdir()}
+    assert res.out.startswith(f"{manifest}: {Path(data['model']).stem} on {data['target']}")
+    doc = json.loads((tmp_path / "d" / "metrics.json").read_text())
+    metrics.validate(doc)
+    assert doc["deploy"]["target"] == data["target"]
+    named = {"rate", data["target"], *data.get("compare_with", [])}
+    assert named <= set(doc["backends"])
+    assert all(b.startswith("rate-quantized:") for b in set(doc["backends"]) - named)  # the chip's weights, rate model
