@@ -319,7 +319,8 @@ def network(graph, inputs=None, input_dt=None, duration: float = 0.0, seed: int 
                 if b.loihi:  # the chip's membranes are in its own fixed-point units: not comparable
                     continue
                 # Nengo's own LIF runs on v / threshold
-                factor = node.threshold if isinstance(node, LIF) and node.reset == 0 and node.reset_mode == "zero" else 1
+                own = isinstance(node, LIF) and node.reset == 0 and node.reset_mode == "zero"
+                factor = node.threshold if own else 1
                 built.probes[key] = [(nengo.Probe(e.neurons, "voltage", synapse=None),
                                       "voltage", factor) for e in b.ens[probe.node]]
             elif probe.node in b.ens and isinstance(node, LI):  # its units' output is v
