@@ -250,6 +250,31 @@ def test_kim_population_network_exports_with_approximate(cli, tmp_path):
     assert np.load(tmp_path / "k.npz")["s"].shape == (100000, 1)
 
 
+@pytest.mark.parametrize("backend", ["brian2-spiking", "nengo"])
+def test_read_out_sum_exports_and_reads_back_exactly(backend, tmp_path):
+    """A per-step read-out (LI with tau = 0: value = W s / dt + b, the spikes as pulses) becomes a
+    NIR junction and reads back with the same values."""
+    from neuromorph.graph import LI, LIF, Connection, Graph, Input, Probe
+
+    rng = np.random.default_rng(7)
+    ours = Graph("readout", {"x": Input(3, kind="spikes"), "h": LIF(5, tau_rc=0.02, tau_ref=0.0, bias=0.3),
+                             "y": LI(2, tau=0.0, bias=np.array([0.5, -0.25]))},
+                 (Connection("x", "h", rng.uniform(0, 0.01, (5, 3))), Connection("h", "y", rng.normal(0, 1e-3, (2, 5)))),
+                 {"y": Probe("y", "value")}, dt=DT, meta={"discrete": True})  # run at its own step
+    exported = nm_nir.export(ours)
+    assert exported.approximations == []
+    nm_nir.write(exported, tmp_path / "r.nir")
+    imported = nm_nir.read(tmp_path / "r.nir")
+    sim = backends.get(backend)
+    x = spikes_in(800, 3, 0.3, 8)
+    run = dict(inputs={"x": x}, input_dt=DT, duration=len(x) * DT, sample_dt=DT, seed=0)
+    a = sim.run_graph(legalize(ours, sim.traits()), **run).probes["y"]
+    (out,) = imported.outputs.values()  # the probe's output node
+    b = sim.run_graph(legalize(imported.graph, sim.traits()), **run).probes[out["v"]]
+    assert np.std(a[1:, 0]) > 0
+    np.testing.assert_allclose(b[1:, 0], a[1:, 0], rtol=1e-9, atol=1e-9)
+
+
 def end_of_presentation_accuracy(v: np.ndarray, z) -> float:
     """Argmax of the read-out at the end of each presentation over the real test images (as the
     digits task scores)."""

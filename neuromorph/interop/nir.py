@@ -115,7 +115,7 @@ class Exported:
     approximations: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     names: dict = field(default_factory=dict)
-    inputs: dict = field(default_factory=dict)  # NIR input name -> our encoder or input node
+    inputs: dict = field(default_factory=dict)  # NIR input name -> our encoder or input node (None: entry point)
 
 
 class _Export:
@@ -271,7 +271,7 @@ class _Export:
             return dt / node.tau * per_unit
         if isinstance(node, LI) and node.tau > 0:
             return -math.expm1(-dt / node.tau) * per_unit
-        return dt * per_unit  # a junction passes W x per step (spikes: W s)
+        return per_unit  # a junction (LI with tau = 0) passes W x per step; a spike is 1/dt of it
 
     def bias_of(self, target: str) -> np.ndarray | None:
         """The target's constant drive as the bias of its first incoming Affine (once)."""
@@ -366,6 +366,24 @@ class _Export:
                 else:
                     nir_node.v_leak = np.broadcast_to(node.bias, (node.size,)).astype(float)
 
+    def entry_point(self) -> None:
+        """NIR graphs start at an Input: a network driven only by its biases gets a one-value input
+        with zero weights into its first neurons (the same network; readers can infer types)."""
+        first = next((self.name[k] for k in self.graph.neurons() if k in self.name), None)
+        if self.inputs or first is None:
+            return
+        key, link = _safe("input", self.taken), _safe("input_to_" + first, self.taken)
+        size = self.graph.nodes[self.names_back(first)].size
+        self.nodes[key] = self.nir.Input(np.array([1]))
+        self.nodes[link] = self.nir.Linear(np.zeros((size, 1)))
+        self.edges += [(key, link), (link, first)]
+        self.inputs[key] = None
+        self.notes.append(f"the network has no inputs (its biases drive it): input {key!r} (one value, zero "
+                          "weights) gives NIR readers an entry point")
+
+    def names_back(self, key: str) -> str:
+        return next(ours for ours, k in self.name.items() if k == key)
+
     def outputs(self) -> None:
         for key, probe in self.graph.probes.items():
             if probe.node not in self.name:
@@ -394,6 +412,7 @@ def export(graph: Graph, dt: float | None = None, approximate: bool = False) -> 
     job.connect()
     job.loose_biases()
     job.outputs()
+    job.entry_point()
     if job.problems:
         raise NirError("cannot export to NIR:\n  " + "\n  ".join(job.problems))
     record = {"dt": dt, "simulation_dt": graph.dt, "integration": "euler", "spikes": "per-step",
@@ -810,6 +829,9 @@ def export_inputs(graph: Graph, exported: Exported, run: dict, seed: int, dt: fl
     ratio = max(1, int(round((run["input_dt"] or dt) / dt)))
     out: dict = {"dt": np.asarray(dt)}
     for key, ours in exported.inputs.items():
+        if ours is None:  # the entry point of a network with no inputs: zeros
+            out[key] = np.zeros((int(round(run["duration"] / dt)), 1))
+            continue
         node = graph.nodes[ours]
         if isinstance(node, Signal):  # its table, sampled at the file's step
             rows = np.minimum((np.arange(int(round(run["duration"] / dt))) * dt / node.dt + 1e-9).astype(int),
