@@ -25,7 +25,8 @@ def nrmse(a, b):
     return float(np.sqrt(np.mean((a - b) ** 2)) / np.std(a))
 
 
-@pytest.mark.parametrize("name", KIM)
+@pytest.mark.parametrize("name", [n if n in ("kim_fig3_solid", "kim_fig5") else pytest.param(n, marks=pytest.mark.slow)
+                                  for n in KIM])
 def test_brian2_matches_rate_reference_on_kim(name):
     rate = nm.simulate(MODELS / f"{name}.yaml").result
     b2 = nm.simulate(MODELS / f"{name}.yaml", backend="brian2").result
@@ -54,7 +55,7 @@ def run_both(model, learn, beta, steps=200):
     return out
 
 
-@pytest.mark.parametrize("feedback", ["transpose", "alignment"])
+@pytest.mark.parametrize("feedback", ["transpose", pytest.param("alignment", marks=pytest.mark.slow)])
 def test_brian2_nla_inference_matches_explicit_rate_reference(feedback):
     (rate, _), (b2, _) = run_both(small_nla("explicit", 3, feedback=feedback, beta=0.0), learn=False, beta=0.0,
                                   steps=60)
@@ -167,6 +168,7 @@ def test_unknown_codegen_target_is_refused(cli, tmp_path):
     assert "unknown code-generation target 'fortran'; should be one of: numpy, cython, cpp_standalone" in res.err
 
 
+@pytest.mark.slow  # 25 s; nengo's default test covers the shared lowering
 def test_spiking_digits_within_two_points_of_rate():
     rate = nm.simulate(MODELS / "nla_digits.yaml").summary["metrics"]["accuracy"]
     run = nm.simulate(MODELS / "nla_digits.yaml", backend="brian2-spiking")
@@ -177,7 +179,8 @@ def test_spiking_digits_within_two_points_of_rate():
     assert info["spikes"]["h1"] > 0 and info["substitutions"]
 
 
-@pytest.mark.parametrize("duration", [pytest.param(2.0, id="2s"), pytest.param(10.0, id="10s", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("duration", [pytest.param(2.0, id="2s", marks=pytest.mark.slow),
+                                      pytest.param(10.0, id="10s", marks=pytest.mark.slow)])
 def test_spiking_kim_fig3_trajectory_within_ten_percent(duration):
     """The first 2 s (the damped oscillation) in the default suite; the whole 10 s as a slow test."""
     rate = nm.simulate(MODELS / "kim_fig3_solid.yaml", duration=duration).result

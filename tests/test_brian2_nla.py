@@ -31,8 +31,8 @@ def both(model, protocol, record=("u", "e_bar")):
 
 
 @pytest.mark.parametrize("nudging,learn", [
-    pytest.param("one_to_one", True, marks=pytest.mark.slow),  # the shipped model's test covers it by default
-    ("random", False), pytest.param("one_to_one", False, marks=pytest.mark.slow),
+    pytest.param("one_to_one", True, marks=pytest.mark.slow),  # the shipped model's tests cover it by default
+    pytest.param("random", False, marks=pytest.mark.slow), pytest.param("one_to_one", False, marks=pytest.mark.slow),
     pytest.param("random", True, marks=pytest.mark.slow),
 ])
 def test_microcircuit_matches_the_numpy_reference(nudging, learn):

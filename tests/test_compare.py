@@ -87,9 +87,19 @@ def test_digits_accuracy_equals_each_backends_own_simulate_run(digits):
     assert doc["backends"]["brian2"]["accuracy"]["0.1"] == doc["backends"]["rate"]["accuracy"]["0.1"]
 
 
-@pytest.mark.parametrize("which", [pytest.param("kim5", marks=KIM5), pytest.param("digits", marks=DIGITS)])
-def test_every_report_image_is_a_real_png(which, request):
-    *_, out = request.getfixturevalue(which)
+# one test per comparison, each in its comparison's worker group (xdist groups parametrized cases
+# by the function's marker, so parameters cannot carry them)
+@KIM5
+def test_every_report_image_is_a_real_png_kim5(kim5):
+    report_images_are_real_pngs("kim5", kim5[-1])
+
+
+@DIGITS
+def test_every_report_image_is_a_real_png_digits(digits):
+    report_images_are_real_pngs("digits", digits[-1])
+
+
+def report_images_are_real_pngs(which, out):
     html = (out / "report.html").read_text()
     md = (out / "report.md").read_text()
     embedded = re.findall(r'src="data:image/png;base64,([^"]+)"', html)

@@ -42,7 +42,7 @@ def test_unknowns_stay_unknown():
 
 
 @pytest.mark.parametrize("spec", [MODELS / "nla_digits.yaml", DATA / "nla_two_layers.yaml",
-                                  MODELS / "kim_fig3_solid.yaml",
+                                  pytest.param(MODELS / "kim_fig3_solid.yaml", marks=pytest.mark.slow),
                                   pytest.param(MODELS / "kim_fig5.yaml", marks=pytest.mark.slow)])
 def test_check_cores_agree_with_nengo_loihis_blocks(cli, spec):
     res = cli("check", spec, "--profile", "loihi1", "--json")
@@ -146,6 +146,7 @@ def test_energy_estimate_from_counted_operations():
     assert unknown["energy_j"] is None and "unknown" in unknown["why"]
 
 
+@pytest.mark.slow  # 14 s; the matrix's deploy test checks the rate-quantized rows by default
 def test_digits_report_shows_rate_quantized_and_spiking_accuracy_and_energy(cli, tmp_path):
     manifest = tmp_path / "m.yaml"
     manifest.write_text(f"format_version: 1\nkind: deployment\nname: t\nmodel: {MODELS / 'nla_digits.yaml'}\n"

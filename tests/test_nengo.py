@@ -47,6 +47,7 @@ def test_nengo_kim_fig3_trajectory_within_ten_percent(kim_rate):
     assert run.info.spikes["bm[0]"] > 0
 
 
+@pytest.mark.slow  # the full-size emulator run, 45 s
 @pytest.mark.xdist_group("kim_loihi")
 def test_loihi_kim_fig3_runs_on_the_emulator_and_tracks_the_rate_model(kim_rate, kim_loihi):
     info = kim_loihi.result.info
@@ -60,6 +61,7 @@ def test_loihi_kim_fig3_runs_on_the_emulator_and_tracks_the_rate_model(kim_rate,
     assert info.resources["cores"] >= 2 and info.resources["blocks"][0]["compartments"][1] == 1024
 
 
+@pytest.mark.slow
 @pytest.mark.xdist_group("kim_loihi")
 def test_loihi_kim_fig3_trajectory_within_twenty_percent(kim_rate, kim_loihi):
     assert trajectory_error(kim_rate, kim_loihi.result) <= 0.20  # 0.17 with the spec's seed
@@ -87,7 +89,7 @@ def test_loihi_kim_fig3_within_twenty_percent_across_spiking_seeds(kim_rate):
 
 
 @pytest.mark.xdist_group("digits_rate")
-@pytest.mark.parametrize("backend", ["nengo", "loihi"])
+@pytest.mark.parametrize("backend", ["nengo", pytest.param("loihi", marks=pytest.mark.slow)])
 def test_digits_within_two_points_of_rate(backend, digits_rate):
     run = nm.simulate(MODELS / "nla_digits.yaml", backend=backend)
     metrics, engine = run.summary["metrics"], run.summary["backend_info"]
@@ -96,7 +98,8 @@ def test_digits_within_two_points_of_rate(backend, digits_rate):
     assert engine["spikes"]["h1"] > 0 and engine["neurons"]["h1"] == 100 * 32
 
 
-@pytest.mark.parametrize("model,backend", [("nla_digits", "loihi"), ("kim_fig3_solid", "loihi"),
+@pytest.mark.parametrize("model,backend", [("nla_digits", "loihi"),
+                                           pytest.param("kim_fig3_solid", "loihi", marks=pytest.mark.slow),
                                            ("kim_fig3_solid", "nengo"), ("nla_digits", "nengo")])
 def test_every_substitution_reaches_summary_json(cli, tmp_path, model, backend):
     ir = with_overrides(nm.load(MODELS / f"{model}.yaml"), duration=0.3)

@@ -13,17 +13,19 @@ import json
 import nir
 import numpy as np
 import pytest
+import yaml
 
 from neuromorph import backends
 from neuromorph.backends.base import SpikingBackend
 from neuromorph.graph import legalize
 from neuromorph.interop import nir as nm_nir
 
-from .conftest import MODELS
+from .conftest import MODELS, load_data
 
 SPIKING = [n for n in backends.names() if isinstance(backends.get(n), SpikingBackend)]
 EXACT = ("brian2-spiking", "nengo")
 DT = 1e-4
+DIGITS_NIR = pytest.mark.xdist_group("digits_nir")  # tests sharing the exported digits variant: one worker
 
 
 def spikes_in(steps: int, n: int, p: float, seed: int) -> np.ndarray:
@@ -157,6 +159,28 @@ def test_three_tools_conventions(backend, style, integration, tmp_path):
     np.testing.assert_array_equal(got, reference(graph, x, integration))
 
 
+def nested(graph):
+    """The same network with its recurrent hidden layer inside a subgraph (as snnTorch writes
+    recurrent layers)."""
+    n = graph.nodes
+    size = np.array([n["fc1"].weight.shape[0]])
+    block = nir.NIRGraph(nodes={"input": nir.Input(size), "hidden": n["hidden"], "rec": n["rec"],
+                                "output": nir.Output(size)},
+                         edges=[("input", "hidden"), ("hidden", "rec"), ("rec", "hidden"), ("hidden", "output")])
+    nodes = {"input": n["input"], "fc1": n["fc1"], "block": block, "fc2": n["fc2"], "out": n["out"],
+             "output": n["output"]}
+    edges = [("input", "fc1"), ("fc1", "block"), ("block", "fc2"), ("fc2", "out"), ("out", "output")]
+    return nir.NIRGraph(nodes=nodes, edges=edges)
+
+
+@pytest.mark.parametrize("backend", ["brian2-spiking", "nengo"])
+def test_nested_subgraphs_run_as_the_flat_graph(backend, tmp_path):
+    flat = chain_graph("CubaLIF", "zero", True)
+    nir.write(tmp_path / "n.nir", nested(flat))
+    x = spikes_in(1500, 3, 0.2, 5)
+    np.testing.assert_array_equal(run_file(backend, tmp_path / "n.nir", x, "euler"), reference(flat, x))
+
+
 def test_snntorch_leaky_update_is_the_euler_convention():
     """snnTorch's Leaky (beta, reset to zero) exported as tau = dt/(1 - beta), r = tau/dt steps as
     mem = beta mem + W s: the forward-Euler reading at dt = 1e-4 s (its export's dt)."""
@@ -183,6 +207,7 @@ def digits_nir(tmp_path_factory):
     return exported, folder
 
 
+@DIGITS_NIR
 def test_nir_variant_of_digits_exports_exactly(digits_nir):
     exported, folder = digits_nir
     assert exported.approximations == []
@@ -197,6 +222,7 @@ def test_nir_variant_of_digits_exports_exactly(digits_nir):
     assert z["input"].shape[1] == 64 and float(z["dt"]) == 1e-4 and "meta.labels" in z.files
 
 
+@DIGITS_NIR
 @pytest.mark.parametrize("backend", SPIKING)
 def test_round_trip_gives_identical_spikes(backend, digits_nir):
     """export -> nir.read -> import -> run: the same spikes as the graph we exported, on the same
@@ -239,9 +265,13 @@ def test_unexportable_model_is_refused_node_by_node(cli, tmp_path):
 
 
 def test_kim_population_network_exports_with_approximate(cli, tmp_path):
-    res = cli("export", MODELS / "kim_fig3_solid.yaml", "--out", tmp_path / "k.nir")
+    data = load_data("kim_fig3_solid")
+    data["spiking"] = {**data.get("spiking", {}), "neurons": 40}  # a small code: the structure is the point
+    spec = tmp_path / "kim.yaml"
+    spec.write_text(yaml.safe_dump(data))
+    res = cli("export", spec, "--out", tmp_path / "k.nir")
     assert res.code == 2 and "population-coded ensemble" in res.err
-    res = cli("export", MODELS / "kim_fig3_solid.yaml", "--out", tmp_path / "k.nir", "--approximate",
+    res = cli("export", spec, "--out", tmp_path / "k.nir", "--approximate",
               "--inputs", tmp_path / "k.npz")
     assert res.code == 0, res.err
     assert "decoded (NEF) projection exported as its full weight matrix" in res.err
@@ -259,7 +289,8 @@ def test_read_out_sum_exports_and_reads_back_exactly(backend, tmp_path):
     rng = np.random.default_rng(7)
     ours = Graph("readout", {"x": Input(3, kind="spikes"), "h": LIF(5, tau_rc=0.02, tau_ref=0.0, bias=0.3),
                              "y": LI(2, tau=0.0, bias=np.array([0.5, -0.25]))},
-                 (Connection("x", "h", rng.uniform(0, 0.01, (5, 3))), Connection("h", "y", rng.normal(0, 1e-3, (2, 5)))),
+                 (Connection("x", "h", rng.uniform(0, 0.01, (5, 3))),
+                  Connection("h", "y", rng.normal(0, 1e-3, (2, 5)))),
                  {"y": Probe("y", "value")}, dt=DT, meta={"discrete": True})  # run at its own step
     exported = nm_nir.export(ours)
     assert exported.approximations == []
