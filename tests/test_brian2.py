@@ -97,6 +97,7 @@ def test_brian2_train_runs_learning(cli, tmp_path, spec_file):
     assert np.abs(b2["W"] - rate.weights.W).max() <= 1e-3 * np.abs(rate.weights.W).max()
 
 
+@pytest.mark.slow  # 11 s: a fresh interpreter; test_nla_script_reproduces_simulate covers scripts by default
 def test_standalone_script_reproduces_simulate_in_isolated_python(cli, tmp_path):
     script = tmp_path / "kim5.py"
     res = cli("compile", MODELS / "kim_fig5.yaml", "--target", "brian2", "--out", script)

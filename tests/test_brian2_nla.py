@@ -64,6 +64,7 @@ def test_shipped_microcircuit_inference_matches_the_numpy_reference():
     assert b2.summary["metrics"]["accuracy"] == rate.summary["metrics"]["accuracy"]
 
 
+@pytest.mark.slow  # 14 s; test_strong_recurrent_weights_are_solved_exactly[True] learns by default
 def test_shipped_microcircuit_learning_matches_the_numpy_reference():
     """The shipped model's digits protocol, learning (one lane: Brian2 synapses hold one copy of
     each weight), shown four images."""

@@ -49,8 +49,8 @@ def kim5(tmp_path_factory):
 @pytest.fixture(scope="session")
 def digits(tmp_path_factory):
     out = tmp_path_factory.mktemp("digits") / "report"
-    model = short("nla_digits", 0.1)  # the first 32 test images
-    comparison, doc = compare_and_report(model, ALL, presentations=[0.1], out=out,
+    model = short("nla_digits", 0.05)  # the first 32 test images, 50 ms each
+    comparison, doc = compare_and_report(model, ALL, presentations=[0.05], out=out,
                                          spec_file=str(MODELS / "nla_digits.yaml"))
     return model, comparison, doc, out
 
@@ -80,11 +80,11 @@ def test_kim_fig5_metrics_equal_each_backends_own_simulate_run(kim5):
 def test_digits_accuracy_equals_each_backends_own_simulate_run(digits):
     model, _, doc, _ = digits
     metrics.validate(doc)
-    assert doc["kind"] == "classification" and doc["presentation_times"] == [0.1]
+    assert doc["kind"] == "classification" and doc["presentation_times"] == [0.05]
     for name in ALL:
-        own = nm.simulate(model, backend=name, presentation=0.1)
-        assert doc["backends"][name]["accuracy"]["0.1"] == own.summary["metrics"]["accuracy"]
-    assert doc["backends"]["brian2"]["accuracy"]["0.1"] == doc["backends"]["rate"]["accuracy"]["0.1"]
+        own = nm.simulate(model, backend=name, presentation=0.05)
+        assert doc["backends"][name]["accuracy"]["0.05"] == own.summary["metrics"]["accuracy"]
+    assert doc["backends"]["brian2"]["accuracy"]["0.05"] == doc["backends"]["rate"]["accuracy"]["0.05"]
 
 
 # one test per comparison, each in its comparison's worker group (xdist groups parametrized cases

@@ -100,7 +100,8 @@ def test_digits_within_two_points_of_rate(backend, digits_rate):
 
 @pytest.mark.parametrize("model,backend", [("nla_digits", "loihi"),
                                            pytest.param("kim_fig3_solid", "loihi", marks=pytest.mark.slow),
-                                           ("kim_fig3_solid", "nengo"), ("nla_digits", "nengo")])
+                                           pytest.param("kim_fig3_solid", "nengo", marks=pytest.mark.slow),
+                                           ("nla_digits", "nengo")])
 def test_every_substitution_reaches_summary_json(cli, tmp_path, model, backend):
     ir = with_overrides(nm.load(MODELS / f"{model}.yaml"), duration=0.3)
     compiled = get(backend).compile(ir, base_dir=str(MODELS))
