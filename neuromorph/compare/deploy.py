@@ -78,9 +78,9 @@ def deploy(manifest_file, out, progress=None):
     dep.fit = check_fit(dep)
     m = dep.manifest
     names = [m.target] + [n for n in m.compare_with if n != m.target]
+    settings = families.of(dep.model).deploy_settings(dep.model)
     record = {"manifest": dep.manifest_file, "target": m.target, "profile": m.hardware_profile,
-              "run": families.of(dep.model).deploy_settings(dep.model) or {"dt": dep.model.dt,
-                                                                             "input": dep.model.input},
+              "run": settings if settings is not None else {"dt": dep.model.dt, "input": dep.model.input},
               "fit": dep.fit}
     times = list(m.run.presentation_times) if m.run.presentation_times else None
     comparison, doc = compare_and_report(dep.model, names, times, m.run.seeds, out, spec_file=dep.model_file,
