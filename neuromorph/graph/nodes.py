@@ -31,6 +31,15 @@ def as_array(value, name: str = "") -> np.ndarray:
     return out
 
 
+def _check_reset(name: str, node) -> None:
+    """A spiking node's threshold, reset value and reset mode."""
+    if not (math.isfinite(node.threshold) and node.threshold > node.reset):
+        raise GraphError(f"node {name!r}: threshold ({node.threshold!r}) must be finite and above reset "
+                         f"({node.reset!r})")
+    if node.reset_mode not in ("zero", "subtract"):
+        raise GraphError(f"node {name!r}: reset_mode must be 'zero' or 'subtract' (got {node.reset_mode!r})")
+
+
 def _positive(node: str, key: str, value: float, allow_zero: bool = False) -> None:
     ok = value >= 0 if allow_zero else value > 0
     if not (isinstance(value, (int, float)) and math.isfinite(value) and ok):
@@ -246,11 +255,7 @@ class LIF(Node):
         super().check(name, copies)
         _positive(name, "tau_rc", self.tau_rc)
         _positive(name, "tau_ref", self.tau_ref, allow_zero=True)
-        if not (math.isfinite(self.threshold) and self.threshold > self.reset):
-            raise GraphError(f"node {name!r}: threshold ({self.threshold!r}) must be finite and above reset "
-                             f"({self.reset!r})")
-        if self.reset_mode not in ("zero", "subtract"):
-            raise GraphError(f"node {name!r}: reset_mode must be 'zero' or 'subtract' (got {self.reset_mode!r})")
+        _check_reset(name, self)
         _vector(name, "bias", self.bias, self.size, copies)
         if self.v0 is not None:
             _vector(name, "v0", self.v0, self.size, copies)
@@ -296,10 +301,7 @@ class IF(Node):
         super().check(name, copies)
         _positive(name, "tau", self.tau)
         _positive(name, "tau_ref", self.tau_ref, allow_zero=True)
-        if not (math.isfinite(self.threshold) and self.threshold > self.reset):
-            raise GraphError(f"node {name!r}: threshold ({self.threshold!r}) must be finite and above reset")
-        if self.reset_mode not in ("zero", "subtract"):
-            raise GraphError(f"node {name!r}: reset_mode must be 'zero' or 'subtract' (got {self.reset_mode!r})")
+        _check_reset(name, self)
         _vector(name, "bias", self.bias, self.size, copies)
         if self.v0 is not None:
             _vector(name, "v0", self.v0, self.size, copies)
@@ -348,11 +350,7 @@ class CubaLIF(Node):
         super().check(name, copies)
         _positive(name, "tau_syn", self.tau_syn)
         _positive(name, "tau_rc", self.tau_rc)
-        if not (math.isfinite(self.threshold) and self.threshold > self.reset):
-            raise GraphError(f"node {name!r}: threshold ({self.threshold!r}) must be finite and above reset "
-                             f"({self.reset!r})")
-        if self.reset_mode not in ("zero", "subtract"):
-            raise GraphError(f"node {name!r}: reset_mode must be 'zero' or 'subtract' (got {self.reset_mode!r})")
+        _check_reset(name, self)
         for key in ("bias", "syn_bias", "v0", "i0"):
             if getattr(self, key) is not None:
                 _vector(name, key, getattr(self, key), self.size, copies)
