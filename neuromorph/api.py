@@ -170,9 +170,11 @@ def compile(model, target: str = "brian2", *, out=None, codegen=None):  # noqa: 
 
 
 def compare(model, backends_: list | None = None, *, presentation_times=None, seeds: int = 1, profiles=None,
-            out=None, progress=None):
+            out=None, progress=None, workers: int | None = None, scheduler: str | None = None):
     """Run a model on several backends with the same inputs and seeds (the reference always runs);
     with ``out``, write ``metrics.json``, ``report.md``, ``report.html`` and ``plots/`` there.
+    ``workers``: run on a local Dask cluster of that many processes; ``scheduler``: on an existing
+    cluster at that address (the numbers are the serial run's).
 
     Returns
     -------
@@ -184,7 +186,36 @@ def compare(model, backends_: list | None = None, *, presentation_times=None, se
     model, spec_file = _model(model)
     names = backends_ or backends.names()
     return compare_and_report(model, names, presentation_times, seeds, out, spec_file=spec_file, progress=progress,
-                              profiles=profiles)
+                              profiles=profiles, workers=workers, scheduler=scheduler)
+
+
+def sweep(model, grid: list, backends_: list | None = None, *, seeds: int = 1, out, workers: int | None = None,
+          scheduler: str | None = None, resume: bool = False, on_done=None, on_start=None) -> dict:
+    """Run a model over a grid of spec values x backends x spiking seeds (:mod:`neuromorph.sweep`).
+
+    Parameters
+    ----------
+    grid : list of str
+        ``KEY=V1,V2,...`` texts, one per swept key (dotted spec paths).
+    workers, scheduler
+        A local Dask cluster of ``workers`` processes, or an existing one at ``scheduler``;
+        neither: serially in this process.
+    resume : bool
+        Continue the sweep in ``out``, running only the runs whose outputs are missing.
+    on_start, on_done : callable, optional
+        Called with the number of runs once planned, and with each run's row as it ends.
+
+    Returns
+    -------
+    dict
+        The ``metrics.json`` document: one row per run.
+    """
+    from .sweep import sweep as run_sweep
+
+    model, spec_file = _model(model)
+    names = backends_ or backends.names()
+    return run_sweep(model, grid, names, seeds=seeds, out=out, spec_file=spec_file, workers=workers,
+                     scheduler=scheduler, resume=resume, on_done=on_done, on_start=on_start)
 
 
 def deploy(manifest, out=None, *, progress=None):

@@ -262,6 +262,27 @@ def _profiles(text: str | None) -> list:
     return names
 
 
+@contextmanager
+def _kept_on_interrupt(out):
+    """Ctrl-C in a sweep: the finished runs stay; say how to continue."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        runs = Path(out) / "runs"
+        kept = sum(1 for p in runs.iterdir() if (p / "summary.json").is_file()) if runs.is_dir() else 0
+        _fail(f"interrupted; {kept} finished run(s) are kept in {runs}: continue with the same command and "
+              "--resume", EXIT_FAILED)
+
+
+def _cluster_options(f):
+    """--workers and --scheduler: where the runs go (default: one after the other, here)."""
+    f = click.option("--scheduler", help="Run on an existing Dask cluster at this address (tcp://host:8786); "
+                                         "workers need neuromorph installed and OUT shared.")(f)
+    return click.option("--workers", type=click.IntRange(1, 512),
+                        help="Run on a local Dask cluster of this many worker processes (default: serially, "
+                             "in this process).")(f)
+
+
 @main.command()
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--backends", "-b", default=DEFAULT_COMPARE, show_default=True,
@@ -273,11 +294,12 @@ def _profiles(text: str | None) -> list:
 @click.option("--profiles", help="Hardware profiles, e.g. loihi1,loihi2: energy estimates, and (NLA) the rate "
                                  "model with each profile's weight quantization.")
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False), help="Report folder.")
+@_cluster_options
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of neuromorph errors.")
 @_nir_options
-def compare(model, backends, presentation_times, seeds, profiles, out, progress, debug, input_file, nir_dt,
-            integration):
+def compare(model, backends, presentation_times, seeds, profiles, out, workers, scheduler, progress, debug, input_file,
+            nir_dt, integration):
     """Run MODEL on several backends with the same inputs and seeds; write OUT/metrics.json,
     OUT/report.md, OUT/report.html and OUT/plots/. A .nir MODEL (with --input) is measured
     against brian2-spiking (the float per-step map): spike-train and output agreement."""
@@ -297,9 +319,48 @@ def compare(model, backends, presentation_times, seeds, profiles, out, progress,
         total = plan_steps(ir, names, times, seeds, chips)
         with _progress_bar(_show(progress), total, f"compare {ir.name}") as update:
             _, doc = api.compare(model, names, presentation_times=times, seeds=seeds, profiles=chips, out=out,
-                                 progress=update)
+                                 progress=update, workers=workers, scheduler=scheduler)
     click.echo(text_table(doc))
     click.echo(f"report: {Path(out) / 'report.html'}")
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--grid", "grids", multiple=True, required=True,
+              help="KEY=V1,V2,...: a spec key (dotted path, e.g. spiking.tau_syn) and its values; repeat for "
+                   "more keys (every combination runs).")
+@click.option("--backends", "-b", default=DEFAULT_COMPARE, show_default=True,
+              help="Comma-separated backends; the reference (rate) always runs, once per grid point.")
+@click.option("--seeds", type=click.IntRange(1, 100), default=1, show_default=True,
+              help="Spiking realizations per grid point and backend (spiking.seed = seed, seed + 1, ...).")
+@click.option("--out", "-o", required=True, type=click.Path(file_okay=False),
+              help="Output folder: metrics.json, report.md, plots/, runs/<run>/.")
+@click.option("--resume", is_flag=True, help="Continue the sweep in OUT: run only what is missing.")
+@_cluster_options
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
+@click.option("--debug", is_flag=True, help="Show tracebacks of neuromorph errors.")
+def sweep(model, grids, backends, seeds, out, resume, workers, scheduler, progress, debug):
+    """Run MODEL over a grid of spec values x backends x spiking seeds; write one table of
+    every run (OUT/metrics.json), OUT/report.md with the metric against each swept key, and
+    each run's own outputs under OUT/runs/. Exit 1 if a run failed (its error is in the table)."""
+    from tqdm import tqdm
+
+    from . import api
+
+    ir = _load(model)
+    with _reported(debug):
+        with tqdm(desc=f"sweep {ir.name}", unit="run", disable=not _show(progress), file=sys.stderr,
+                  leave=False) as bar, _kept_on_interrupt(out):
+            doc = api.sweep(model, list(grids), _names(backends), seeds=seeds, out=out, workers=workers,
+                            scheduler=scheduler, resume=resume, on_done=lambda row: bar.update(1),
+                            on_start=lambda runs: bar.reset(total=runs))
+    click.echo(f"{doc['runs']} runs ({doc['resumed']} reused), {doc['failed']} failed; table: "
+               f"{Path(out) / 'metrics.json'}; report: {Path(out) / 'report.md'}")
+    if doc["failed"]:
+        for row in doc["rows"]:
+            if row["status"] != "ok":
+                click.echo(f"failed: {row['run']}: {row['error']}", err=True)
+        sys.exit(EXIT_FAILED)
 
 
 @main.command()

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from neuromorph.graph import (IF, LI, LIF, AnalogEncoder, Alpha, BernoulliEncoder, Connection, CubaLIF, Decoded, Graph,
-                              GraphError, Host, Input, Lowpass, PoissonEncoder, Probe, RegularEncoder, Signal,
-                              Substitution, Traits, describe, legalize)
+                              GraphError, Host, Input, Integrator, Lowpass, PoissonEncoder, Probe, RegularEncoder,
+                              Signal, Substitution, Traits, describe, legalize)
 from neuromorph.graph import serialize
 from neuromorph.graph.nodes import NODE_TYPES
 
@@ -33,6 +33,7 @@ def every_primitive() -> Graph:
                         syn_bias=np.array([0.0, 0.2]), v0=rng.uniform(size=2), i0=rng.uniform(size=(2, 2))),
         "read": LI(2, tau=0.01, bias=np.array([0.1, -0.1]), v0=np.array([0.0, 1.0])),
         "host": Host(2, function="clip", params={"low": -1.0, "high": 1.0}),
+        "count": Integrator(2, bias=np.array([0.5, 0.0]), gain=2.0, v0=np.array([0.0, 1.0])),
     }
     edges = (
         Connection("x", "poisson", 1.0), Connection("x", "bernoulli", 1.0), Connection("x", "regular", 1.0),
@@ -45,6 +46,7 @@ def every_primitive() -> Graph:
         Connection("read", "host", 0.5),
         Connection("ifn", "cuba", rng.normal(size=(2, 2))), Connection("cuba", "cuba", rng.normal(size=(2, 2))),
         Connection("ens", "ens", rng.normal(size=(4, 4)), Lowpass(0.02)),  # recurrent
+        Connection("ifn", "count", rng.normal(size=(2, 2))),
     )
     probes = {"y": Probe("host"), "s": Probe("ens", "spikes"), "v": Probe("read", "voltage")}
     subs = (Substitution("x.y", "this", "that", "because", {"n": 3}),)
@@ -134,7 +136,8 @@ def test_unsupported_reset_mode_becomes_reset_to_zero_or_is_refused():
 
 def test_describe_lists_nodes_edges_probes_and_substitutions():
     text = describe(every_primitive())
-    assert "graph 'all': 12 nodes, 13 edges, dt = 0.5 ms, 2 copies" in text
+    assert "graph 'all': 13 nodes, 14 edges, dt = 0.5 ms, 2 copies" in text
+    assert "count: Integrator x 2 (gain 2, bias" in text
     assert "ens: LIF x 4 (tau_rc 30 ms, tau_ref 1 ms, threshold 1.2, reset subtract to -0.1" in text
     assert "poisson -> ens: 4x3 weights" in text and "synapse Alpha(5 ms)" in text
     assert "ens => read: decoded 3-d, synapse Alpha(10 ms), primed" in text

@@ -42,7 +42,7 @@ def test_models_and_graphs_import_no_backend(folder):
     assert not {k: v for k, v in bad.items() if v}
 
 
-@pytest.mark.parametrize("folder", ["hardware", "compare", "run"])
+@pytest.mark.parametrize("folder", ["hardware", "compare", "run", "sweep"])
 def test_hardware_compare_and_run_import_no_backend_module_by_name(folder):
     """They may ask the registry (``neuromorph.backends``) for a backend, never import one."""
     allowed = {"neuromorph.backends", "neuromorph.backends.names", "neuromorph.backends.get",

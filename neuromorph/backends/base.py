@@ -52,6 +52,11 @@ class Backend(ABC):
         """Versions of the simulator packages this backend uses."""
         return {}
 
+    def load(self) -> None:
+        """Import the simulator now (a worker process does this in its main thread at start:
+        some simulators install signal handlers when imported, which only the main thread may)."""
+        return None
+
     def hardware(self) -> dict:
         """Where a run happens: ``runs_on`` (a sentence) and ``target``."""
         return {"runs_on": f"CPU ({self.name})", "target": self.name}

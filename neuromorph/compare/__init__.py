@@ -8,13 +8,15 @@ from .runner import CompareError, Comparison, compare
 
 
 def compare_and_report(model, backend_names, presentations=None, seeds=1, out=None, spec_file="", progress=None,
-                       deploy=None, profiles=None):
+                       deploy=None, profiles=None, workers=None, scheduler=None):
     """Run :func:`compare`, build ``metrics.json`` (plus ``deploy``, the manifest, if given) and
     write the report into ``out`` if given. ``profiles``: hardware profiles for the quantized-rate
-    runs and the energy estimates. Returns (comparison, metrics document)."""
+    runs and the energy estimates; ``workers`` / ``scheduler``: where the runs go (a local Dask
+    cluster, an existing one; default here). Returns (comparison, metrics document)."""
     from . import metrics, report
 
-    comparison = compare(model, backend_names, presentations, seeds, spec_file, progress, profiles)
+    comparison = compare(model, backend_names, presentations, seeds, spec_file, progress, profiles, workers=workers,
+                         scheduler=scheduler)
     doc = metrics.build(comparison)
     if deploy is not None:
         doc["deploy"] = deploy

@@ -121,11 +121,32 @@ def entries(model, names: list, profiles, spec_file: str) -> list:
     return [(names[0], names[0], model)] + quantized + [(n, n, model) for n in names[1:]]
 
 
+@dataclass(frozen=True)
+class Job:
+    """One run of a comparison: ``backend`` on ``model`` (its seed and presentation set)."""
+
+    label: str
+    seed_index: int
+    presentation: float | None
+    backend: str
+    model: object
+    spec_file: str
+
+
+def run_job(job: Job):
+    """A comparison's run on a worker: exactly ``neuromorph simulate`` (the Run comes back)."""
+    return simulate(job.model, job.backend, spec_file=job.spec_file)
+
+
 def compare(model, backend_names: list, presentations=None, seeds: int = 1, spec_file: str = "",
-            progress=None, profiles=None) -> Comparison:
+            progress=None, profiles=None, workers: int | None = None, scheduler: str | None = None) -> Comparison:
     """Run ``model`` on every backend (and on ``rate``, the reference) for each seed and, for
     classification models, each presentation time (s); with ``profiles``, also the rate model
-    with each profile's weight quantization."""
+    with each profile's weight quantization. ``workers`` / ``scheduler``: run on a local Dask
+    cluster or an existing one (:mod:`neuromorph.sweep.execute`); the numbers are the serial run's."""
+    from ..sweep.execute import check_options
+
+    check_options(workers, scheduler)
     names = check_backends(backend_names, model)
     check_presentations(model, presentations)
     if is_classification(model) and presentations is None:
@@ -137,16 +158,44 @@ def compare(model, backend_names: list, presentations=None, seeds: int = 1, spec
     runs = entries(model, names, profiles, spec_file)
     result = Comparison(model=model, backends=[r[0] for r in runs], seeds=seed_list, presentations=presentations,
                         trained=trained, profiles=list(profiles or []))
+    jobs = []
     for label, backend, m0 in runs:
-        result.runs[label] = []
-        for seed in seed_list:
+        for k, seed in enumerate(seed_list):
             seeded = with_spiking_seed(m0, seed)
-            by_time = {}
             for p in presentations or [None]:
                 m = seeded if p is None else with_overrides(seeded, presentation=p, file=spec_file)
-                by_time[p] = simulate(m, backend, progress=progress, spec_file=spec_file)
-            result.runs[label].append(by_time)
+                jobs.append(Job(label, k, p, backend, m, spec_file))
+    for job, run in zip(jobs, run_jobs(jobs, progress, workers, scheduler)):
+        runs_of = result.runs.setdefault(job.label, [])
+        if len(runs_of) <= job.seed_index:
+            runs_of.append({})
+        runs_of[job.seed_index][job.presentation] = run
     return result
+
+
+def run_jobs(jobs: list, progress, workers, scheduler) -> list:
+    """Every job's Run, in order: here (with a progress bar by steps) or on Dask; a run that
+    fails there twice stops the comparison with its error."""
+    if workers is None and scheduler is None:
+        return [simulate(j.model, j.backend, progress=progress, spec_file=j.spec_file) for j in jobs]
+    from functools import partial
+
+    from ..run.simulate import simulation_steps
+    from ..sweep.execute import executor, load_backends
+
+    def arrived(outcome) -> None:
+        if progress is not None:
+            progress(simulation_steps(jobs[outcome.index].model))
+
+    setup = partial(load_backends, tuple(dict.fromkeys(j.backend for j in jobs)))
+    with executor(workers, scheduler, setup=setup) as run:
+        outcomes = run.map(run_job, jobs, on_done=arrived)
+    failed = [f"{jobs[o.index].label} (seed {jobs[o.index].seed_index + 1} of the seeds"
+              + ("" if jobs[o.index].presentation is None else f", presentation {jobs[o.index].presentation:g} s")
+              + f"): {o.error}" for o in outcomes if not o.ok]
+    if failed:
+        raise CompareError("runs failed twice: " + "; ".join(failed))
+    return [o.value for o in outcomes]
 
 
 def plan_steps(model, backend_names: list, presentations, seeds: int, profiles=None) -> int:

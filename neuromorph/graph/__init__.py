@@ -8,11 +8,11 @@ any graph (one builder per primitive); hardware reads the legalized graph. Graph
 from .edges import Alpha, Connection, Decoded, Lowpass
 from .legalize import legalize
 from .network import Graph, Substitution
-from .nodes import (IF, LI, LIF, AnalogEncoder, BernoulliEncoder, CubaLIF, GraphError, Host, Input, Node,
+from .nodes import (IF, LI, LIF, AnalogEncoder, BernoulliEncoder, CubaLIF, GraphError, Host, Input, Integrator, Node,
                     PoissonEncoder, Probe, RegularEncoder, Signal)
 from .target import DecodePath, Traits
 from .text import describe
 
 __all__ = ["Graph", "Substitution", "Connection", "Decoded", "Lowpass", "Alpha", "Input", "Signal", "PoissonEncoder",
-           "BernoulliEncoder", "RegularEncoder", "AnalogEncoder", "LIF", "IF", "CubaLIF", "LI", "Host", "Probe", "Node",
-           "GraphError", "Traits", "DecodePath", "legalize", "describe"]
+           "BernoulliEncoder", "RegularEncoder", "AnalogEncoder", "LIF", "IF", "CubaLIF", "LI", "Integrator", "Host",
+           "Probe", "Node", "GraphError", "Traits", "DecodePath", "legalize", "describe"]

@@ -27,7 +27,8 @@ import numpy as np
 
 from .edges import Alpha, Connection, Lowpass
 from .network import Graph, Substitution
-from .nodes import IF, LI, LIF, BernoulliEncoder, CubaLIF, GraphError, PoissonEncoder, RegularEncoder, Signal
+from .nodes import (IF, LI, LIF, BernoulliEncoder, CubaLIF, GraphError, Integrator, PoissonEncoder, RegularEncoder,
+                    Signal)
 from .target import Traits
 
 
@@ -58,6 +59,8 @@ def _scaled(node, k: float):
         return dataclasses.replace(node, tau_syn=node.tau_syn * k, tau_rc=node.tau_rc * k)
     if isinstance(node, LI):
         return dataclasses.replace(node, tau=node.tau * k)
+    if isinstance(node, Integrator):  # per clock step it adds what it added per graph step
+        return dataclasses.replace(node, bias=node.bias / k, gain=node.gain / k)
     if isinstance(node, (PoissonEncoder, BernoulliEncoder, RegularEncoder)):
         return dataclasses.replace(node, max_rate=node.max_rate / k)
     if isinstance(node, Signal):

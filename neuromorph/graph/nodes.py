@@ -384,6 +384,35 @@ class LI(Node):
             _vector(name, "v0", self.v0, self.size, copies)
 
 
+@dataclass(frozen=True, eq=False)
+class Integrator(Node):
+    r"""Integrating read-out (no spikes, no leak): :math:`\dot v = \text{bias} + \text{gain}\,J`.
+
+    A spike of weight w arriving through no synapse adds gain w to v (the integral of its
+    pulse), so over a window T, :math:`(v(t) - v(t - T)) / T` = bias + gain (weighted spike
+    count) / T: a spike-count read-out. NIR's ``I`` node (r = gain) with bias 0."""
+
+    size: int
+    bias: np.ndarray | float = 0.0
+    gain: float = 1.0
+    v0: np.ndarray | None = None
+
+    has_state = True
+
+    def __post_init__(self):
+        object.__setattr__(self, "bias", as_array(self.bias))
+        if self.v0 is not None:
+            object.__setattr__(self, "v0", as_array(self.v0))
+
+    def check(self, name: str, copies: int = 1) -> None:
+        super().check(name, copies)
+        if not (isinstance(self.gain, (int, float)) and math.isfinite(self.gain)):
+            raise GraphError(f"node {name!r}: gain must be a finite number (got {self.gain!r})")
+        _vector(name, "bias", self.bias, self.size, copies)
+        if self.v0 is not None:
+            _vector(name, "v0", self.v0, self.size, copies)
+
+
 #: Host functions a :class:`Host` node may apply (name -> (description, function of (x, params))).
 HOST_FUNCTIONS = {
     "identity": ("y = x", lambda x, p: x),
@@ -414,7 +443,8 @@ class Host(Node):
 
 #: Node classes by type name (serialization, descriptions).
 NODE_TYPES: dict[str, type] = {cls.__name__: cls for cls in (
-    Input, Signal, PoissonEncoder, BernoulliEncoder, RegularEncoder, AnalogEncoder, LIF, IF, CubaLIF, LI, Host)}
+    Input, Signal, PoissonEncoder, BernoulliEncoder, RegularEncoder, AnalogEncoder, LIF, IF, CubaLIF, LI, Integrator,
+    Host)}
 
 
 @dataclass(frozen=True)
@@ -434,7 +464,7 @@ class Probe:
         node = nodes[self.node]
         if self.variable == "spikes" and not node.spiking:
             raise GraphError(f"probe {name!r}: node {self.node!r} ({type(node).__name__}) does not spike")
-        if self.variable == "voltage" and not isinstance(node, (LIF, IF, CubaLIF, LI)):
+        if self.variable == "voltage" and not isinstance(node, (LIF, IF, CubaLIF, LI, Integrator)):
             raise GraphError(f"probe {name!r}: node {self.node!r} ({type(node).__name__}) has no voltage")
         if self.variable not in ("spikes", "value", "voltage"):
             raise GraphError(f"probe {name!r}: variable must be spikes, value or voltage (got {self.variable!r})")

@@ -7,7 +7,8 @@ import numpy as np
 
 from .edges import Decoded, synapse_name
 from .network import Graph
-from .nodes import IF, LI, LIF, BernoulliEncoder, CubaLIF, Host, Input, PoissonEncoder, RegularEncoder, Signal
+from .nodes import (IF, LI, LIF, BernoulliEncoder, CubaLIF, Host, Input, Integrator, PoissonEncoder, RegularEncoder,
+                    Signal)
 
 
 def _stat(value) -> str:
@@ -34,6 +35,8 @@ def node_line(name: str, node) -> str:
                 f"threshold {node.threshold:g}, reset {node.reset_mode} to {node.reset:g}, bias {_stat(node.bias)})")
     if isinstance(node, LI):
         return f"{name}: LI x {node.size} (tau {node.tau * 1e3:g} ms, bias {_stat(node.bias)})"
+    if isinstance(node, Integrator):
+        return f"{name}: Integrator x {node.size} (gain {node.gain:g}, bias {_stat(node.bias)}: a spike-count read-out)"
     if isinstance(node, (PoissonEncoder, BernoulliEncoder, RegularEncoder)):
         return f"{name}: {kind} x {node.size} (max rate {node.max_rate:g} Hz)"
     if isinstance(node, Input):

@@ -37,7 +37,7 @@ import numpy as np
 
 from ..errors import NeuromorphError
 from ..graph import (IF, LI, LIF, AnalogEncoder, BernoulliEncoder, Connection, CubaLIF, Decoded, Graph, Host, Input,
-                     PoissonEncoder, Probe, RegularEncoder, Signal)
+                     Integrator, PoissonEncoder, Probe, RegularEncoder, Signal)
 from ..graph.edges import Alpha
 
 INTEGRATIONS = ("euler", "exponential")
@@ -193,6 +193,9 @@ class _Export:
                 self.integrate_and_fire(name, node, where)
             elif isinstance(node, LI):
                 self.leaky(name, node, where)
+            elif isinstance(node, Integrator):
+                self.refuse(where, "a spike-count read-out (Integrator)", "the NIR exporter does not map it to NIR's "
+                            "I node yet: export the model with spiking.readout: end")
 
     def common(self, node, where: str) -> dict:
         meta = {}

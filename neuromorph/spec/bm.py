@@ -103,6 +103,11 @@ def check(model: BMModel) -> list:
     tree_ok = _check_input_names(c, model.inputs.s, allowed)
     if not c.errors and tree_ok:
         _check_input_values_and_dt(c, model)
+    for key, default in (("encoding", "poisson"), ("synapse", "alpha"), ("readout", "end"), ("between", "continuous"),
+                         ("initial", "random")):
+        if getattr(model.spiking, key) != default:
+            c.error(f"spiking.{key}", "applies to NLA models mapped neuron by neuron; population codes (bm) choose "
+                                      "their own encoding and read-out (remove the key)")
     if model.spiking.nir_exact:
         c.error("spiking.nir_exact", "population codes (decoded projections, host nodes) have no exact NIR form; "
                                      "export them with --approximate")

@@ -267,6 +267,22 @@ class Spiking:
     instead of alpha, biases through the synaptic current), leaky-integrator read-outs, no
     voltage floor, neurons starting at v = 0; needs LIF neurons without a refractory period
     (``rho: lif`` or ``soft_lif`` with ``tau_ref: 0``).
+
+    Latency (NLA, neuron-level mapping; ``docs/latency.md``):
+    ``encoding``: input spikes as Poisson trains (``poisson``) or deterministic integrate-and-fire
+    trains (``regular``: over a window T at rate r, floor(phi0 + r T) spikes, count error < 1
+    instead of sqrt(r T));
+    ``synapse``: the filter of every edge: ``alpha`` (tau_syn), ``lowpass`` (first-order,
+    tau_syn) or ``none`` (each spike moves the membrane at once);
+    ``readout``: the output at the end of each presentation (``end``: the read-out's value then,
+    from filtered spikes), or the mean over the last ``readout_window`` of it (``count``: spike
+    counts of the last hidden layer times the output weights, divided by the window);
+    ``readout_window`` (fraction of the presentation, (0, 1]): how much of its end a ``count``
+    read-out averages;
+    ``between``: what happens between images: ``continuous`` (one stream, as in the rate model)
+    or ``reset`` (every image starts from the network's initial state);
+    ``initial``: the membranes' initial state: ``random`` (uniform in [0, 1) of threshold, the
+    stationary spread of a firing population) or ``rest`` (v = 0).
     """
 
     dt: PositiveReal = 0.0001
@@ -282,6 +298,12 @@ class Spiking:
     tau_ref: NonNegativeReal = 0.002
     seed: Optional[Seed] = None
     nir_exact: StrictBool = False
+    encoding: Literal["poisson", "regular"] = "poisson"
+    synapse: Literal["alpha", "lowpass", "none"] = "alpha"
+    readout: Literal["end", "count"] = "end"
+    readout_window: Annotated[float, Strict(), Field(gt=0.0, le=1.0)] = 1.0
+    between: Literal["continuous", "reset"] = "continuous"
+    initial: Literal["random", "rest"] = "random"
 
 
 def _sign(value):

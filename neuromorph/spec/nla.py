@@ -229,7 +229,24 @@ def check(model: NLAModel) -> list:
         c.error("record.dt", f"{model.record.dt:g} s is not a whole multiple of dynamics.dt = {model.dynamics.dt:g} s")
     _check_timing(c, model)
     _check_nir_exact(c, model)
+    _check_latency(c, model)
     return c.problems
+
+
+def _check_latency(c: Checks, model: NLAModel) -> None:
+    sp = model.spiking
+    digits = model.task.kind == "digits"
+    if sp.readout == "count" and not digits:
+        c.error("spiking.readout", "a spike-count read-out averages over each presentation: it applies to "
+                                   f"classification tasks (task.kind: digits), not {model.task.kind}; use readout: end")
+    if sp.between == "reset" and not digits:
+        c.error("spiking.between", f"resetting between images applies to task.kind: digits, not {model.task.kind}")
+    if sp.synapse == "none" and sp.readout != "count":
+        c.error("spiking.synapse", "without a synaptic filter the read-out sees single spikes: use readout: count "
+                                   "(spike counts over the window) or a synapse (alpha, lowpass)")
+    if sp.nir_exact and (sp.synapse != "alpha" or sp.readout != "end"):
+        c.error("spiking.nir_exact", "sets the synapses (first-order, inside CubaLIF neurons) and the read-out (a "
+                                     "leaky integrator) itself: leave spiking.synapse and spiking.readout unset")
 
 
 def _check_nir_exact(c: Checks, model: NLAModel) -> None:

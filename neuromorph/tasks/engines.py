@@ -18,6 +18,39 @@ from ..seeds import spiking_seed
 from . import marked_outputs
 
 
+def presentations(marks, steps: int) -> int | None:
+    """The number of equal presentations ``marks`` close (m, 2m, ..., steps), else None."""
+    marks = list(marks)
+    if not marks or marks != [marks[0] * (j + 1) for j in range(len(marks))] or marks[-1] != steps:
+        return None
+    return len(marks)
+
+
+def lanes_of(x: np.ndarray, slots: int) -> np.ndarray:
+    """(slots * s, L, n) -> (s, slots * L, n): presentation j of lane l becomes lane j L + l."""
+    s = x.shape[0] // slots
+    return x.reshape(slots, s, *x.shape[1:]).transpose(1, 0, 2, 3).reshape(s, -1, x.shape[2])
+
+
+def per_presentation(u: np.ndarray, slots: int, lanes: int) -> np.ndarray:
+    """(s + 1, slots * L, n) -> (slots * s + 1, L, n): each presentation's rows after its own start
+    (row 0: the first presentation's initial state)."""
+    s = u.shape[0] - 1
+    body = u[1:].reshape(s, slots, lanes, -1).transpose(1, 0, 2, 3).reshape(slots * s, lanes, -1)
+    return np.concatenate([u[:1, :lanes], body])
+
+
+def window_means(v: np.ndarray, w: int, dt: float) -> np.ndarray:
+    r"""A read-out's mean over the last ``w`` steps from its integral v (K + 1, L, n):
+    :math:`(v_m - v_{m - w}) / (w\,dt)`, over the steps so far while m < w (row 0: row 1's)."""
+    out = np.empty_like(v)
+    m = np.arange(1, len(v))
+    start = np.maximum(m - w, 0)
+    out[1:] = (v[m] - v[start]) / ((m - start)[:, None, None] * dt)
+    out[0] = out[1] if len(v) > 1 else 0.0
+    return out
+
+
 class InferenceOnly(NeuromorphError):
     """The engine runs trained weights; it does not learn."""
 
@@ -57,19 +90,39 @@ class GraphEngine:
     def run_protocol(self, protocol, record=(), every: int = 1, marks=(), progress=None):
         if protocol.learn:
             self.scale_eta(1.0)
-        lanes, steps = protocol.x.shape[1], protocol.steps
-        graph = self.compiled(lanes, protocol.beta if np.any(protocol.beta) else None)
+        lanes = protocol.x.shape[1]
+        nudging = protocol.beta if np.any(protocol.beta) else None
+        graph = self.compiled(lanes, nudging)
+        slots = presentations(marks, protocol.steps) if graph.meta.get("reset_between") else None
+        if slots is None:
+            u = self.readout(graph, self.run(graph, protocol.x, protocol.target))
+        else:  # every presentation from the initial state: one lane per (presentation, lane)
+            graph = self.compiled(lanes * slots, nudging)
+            u = self.run(graph, lanes_of(protocol.x, slots), lanes_of(protocol.target, slots))
+            u = per_presentation(self.readout(graph, u), slots, lanes)
         self.graph = graph
+        if progress is not None:
+            progress(protocol.steps)
+        return marked_outputs(u, protocol, record, every, marks)
+
+    def readout(self, graph, u: np.ndarray) -> np.ndarray:
+        """The output from the probed read-out: as it is, or a count read-out's window means."""
+        window = graph.meta.get("count_readout")
+        if window is None:
+            return u
         dt = self.model.dynamics.dt
-        given = {"x": protocol.x, "target": protocol.target}
+        return window_means(u, int(round(window["window"] / dt)), dt)
+
+    def run(self, graph, x, target) -> np.ndarray:
+        """Probe ``u_out`` (K + 1, lanes, n_out) of ``graph`` driven by ``x`` (and ``target``), one
+        row per model step."""
+        dt = self.model.dynamics.dt
+        given = {"x": x, "target": target}
         inputs = {name: given[name] for name in graph.inputs()}
-        rec = self.simulator.run_graph(graph, inputs=inputs, input_dt=dt, duration=steps * dt,
+        rec = self.simulator.run_graph(graph, inputs=inputs, input_dt=dt, duration=x.shape[0] * dt,
                                        sample_dt=dt, seed=spiking_seed(self.model), progress=None)
         self.records.append(rec)
-        if progress is not None:
-            progress(steps)
-        u = rec.probes["u_out"]  # (K + 1, L, n_out): row m after m model steps
-        return marked_outputs(np.asarray(u), protocol, record, every, marks)
+        return np.asarray(rec.probes["u_out"])
 
     def run_info(self) -> RunInfo:
         if self.graph is None:

@@ -35,6 +35,9 @@ class Brian2Backend(Backend):
     def __init__(self, codegen: str | None = None):
         self.codegen = targets.check(codegen or targets.DEFAULT)
 
+    def load(self) -> None:
+        import brian2  # noqa: F401 - installs its SIGINT handler: main thread only
+
     def versions(self) -> dict:
         return _versions()
 
@@ -77,6 +80,9 @@ class Brian2SpikingBackend(SpikingBackend):
 
     def __init__(self, codegen: str | None = None):
         self.codegen = targets.check(codegen or targets.DEFAULT)
+
+    def load(self) -> None:
+        import brian2  # noqa: F401 - installs its SIGINT handler: main thread only
 
     def versions(self) -> dict:
         return _versions()

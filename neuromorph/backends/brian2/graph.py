@@ -29,7 +29,7 @@ import numpy as np
 
 from ...equations import Group, Monitor, Program, Readout, Syn, TimedInput
 from ...graph import (IF, LI, LIF, AnalogEncoder, BernoulliEncoder, Connection, CubaLIF, Decoded, GraphError, Host,
-                      Input, PoissonEncoder, RegularEncoder, Signal)
+                      Input, Integrator, PoissonEncoder, RegularEncoder, Signal)
 from ...graph.edges import Alpha, Lowpass
 from ...spikes import RASTER_NEURONS, RASTER_SECONDS
 
@@ -258,6 +258,15 @@ def build_li(b: Builder, name: str, node: LI) -> Group:
     return Group(b.names[name], b.n(name), model="\n".join(model + ["bias : 1 (constant)"]), method=method, init=init)
 
 
+def build_integrator(b: Builder, name: str, node: Integrator) -> Group:
+    """dv/dt = bias + gain I_syn (per second); a spike through no synapse adds gain w to v."""
+    init: dict = {"bias": tile(node.bias, b.copies, node.size), "gain": node.gain}
+    if node.v0 is not None:
+        init["v"] = tile(node.v0, b.copies, node.size)
+    model = ["dv/dt = (bias + gain*I_syn)/second : 1", "bias : 1 (constant)", "gain : 1 (constant, shared)"]
+    return Group(b.names[name], b.n(name), model="\n".join(model), method="euler", init=init)
+
+
 def build_host(b: Builder, name: str, node: Host) -> Group:
     code = HOST_CODE[node.function].format(low=node.params.get("low", "-inf"), high=node.params.get("high", "inf"))
     return Group(b.names[name], b.n(name), model=f"val = {code} : 1\nX = I_syn : 1")
@@ -266,13 +275,13 @@ def build_host(b: Builder, name: str, node: Host) -> Group:
 NODE_BUILDERS: dict[type, Callable[..., Group]] = {
     Input: build_input, Signal: build_signal, PoissonEncoder: build_rate_encoder, BernoulliEncoder: build_rate_encoder,
     RegularEncoder: build_regular, AnalogEncoder: build_analog, LIF: build_lif, IF: build_if, CubaLIF: build_cubalif,
-    LI: build_li,
+    LI: build_li, Integrator: build_integrator,
     Host: build_host,
 }
 
 #: The variable a value probe reads, and a value edge's source variable, per node type.
-VALUE = {Input: "val", Signal: "val", AnalogEncoder: "val", Host: "val", LI: "v", LIF: "J", IF: "J", CubaLIF: "I",
-         PoissonEncoder: "rate", BernoulliEncoder: "rate", RegularEncoder: "phi"}
+VALUE = {Input: "val", Signal: "val", AnalogEncoder: "val", Host: "val", LI: "v", Integrator: "v", LIF: "J", IF: "J",
+         CubaLIF: "I", PoissonEncoder: "rate", BernoulliEncoder: "rate", RegularEncoder: "phi"}
 #: Nodes whose input sum is called X (encoders, hosts) rather than I_syn (neurons, read-outs).
 X_INPUT = (PoissonEncoder, BernoulliEncoder, RegularEncoder, AnalogEncoder)
 
@@ -313,6 +322,8 @@ def spike_jump(node, dt: float) -> float:
     and an integrate-and-fire neuron 1/tau."""
     if isinstance(node, IF):
         return 1.0 / node.tau
+    if isinstance(node, Integrator):  # the pulse's integral
+        return node.gain
     tau = node.tau_rc if isinstance(node, LIF) else node.tau if isinstance(node, LI) else 0.0
     if tau > 0:
         return float(-np.expm1(-dt / tau) / dt)

@@ -8,6 +8,7 @@ legalization records every change in the graph's substitutions."""
 
 from __future__ import annotations
 
+import warnings
 from typing import cast
 
 import numpy as np
@@ -33,6 +34,14 @@ class NengoBackend(SpikingBackend):
 
     def target(self):
         return None
+
+    def load(self) -> None:
+        import nengo  # noqa: F401
+
+        if self.loihi:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="This version of `nengo_loihi` has not been tested")
+                import nengo_loihi  # noqa: F401
 
     def versions(self) -> dict:
         return versions(self.name)

@@ -25,7 +25,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ...graph import (IF, LI, LIF, AnalogEncoder, BernoulliEncoder, Connection, CubaLIF, Decoded, GraphError, Host,
-                      Input, PoissonEncoder, RegularEncoder, Signal)
+                      Input, Integrator, PoissonEncoder, RegularEncoder, Signal)
 from ...graph.edges import Alpha
 from ...spikes import RASTER_NEURONS
 from .common import SpikeCounter, bernoulli_type, filter_state, import_loihi, import_nengo, make_primed
@@ -226,6 +226,16 @@ def build_li(b: Nodes, name: str, node: LI) -> None:
     b.into[name], b.out[name] = objs, objs
 
 
+def build_integrator(b: Nodes, name: str, node: Integrator) -> None:
+    """An off-chip ensemble of :func:`GraphIntegrator` units (v += dt (bias + gain J) per step;
+    a spike, J = w / dt for one step, adds gain w)."""
+    copies, size = b.graph.copies, node.size
+    bias = per_copy(node.bias, copies, size)
+    v0 = per_copy(0.0 if node.v0 is None else node.v0, copies, size)
+    _ensembles(b, name, node, lambda c: GraphIntegrator(bias[c], v0[c]), np.full(size, float(node.gain)),
+               lambda c: np.zeros(size), off_chip=True)
+
+
 def build_host(b: Nodes, name: str, node: Host) -> None:
     nengo = import_nengo()
     objs = [nengo.Node(lambda t, x: node.apply(x), size_in=node.size, label=f"{name}[{c}]")
@@ -236,7 +246,7 @@ def build_host(b: Nodes, name: str, node: Host) -> None:
 NODE_BUILDERS: dict[type, Callable[..., None]] = {
     Input: build_input, Signal: build_signal, PoissonEncoder: build_encoder, BernoulliEncoder: build_encoder,
     RegularEncoder: build_encoder, AnalogEncoder: build_analog, LIF: build_lif, IF: build_if, CubaLIF: build_cubalif,
-    LI: build_li,
+    LI: build_li, Integrator: build_integrator,
     Host: build_host}
 
 
@@ -323,7 +333,7 @@ def network(graph, inputs=None, input_dt=None, duration: float = 0.0, seed: int 
                 factor = node.threshold if own else 1
                 built.probes[key] = [(nengo.Probe(e.neurons, "voltage", synapse=None),
                                       "voltage", factor) for e in b.ens[probe.node]]
-            elif probe.node in b.ens and isinstance(node, LI):  # its units' output is v
+            elif probe.node in b.ens and isinstance(node, (LI, Integrator)):  # its units' output is v
                 built.probes[key] = [(nengo.Probe(e.neurons, synapse=None), "value") for e in b.ens[probe.node]]
             elif probe.node in b.ens:
                 raise GraphError(f"probe {key!r}: the Nengo builder probes the value of read-outs and host nodes, "
@@ -461,3 +471,23 @@ def GraphLI(tau, bias, v0):
             return np.full_like(gain, np.nan), np.full_like(gain, np.nan)
 
     return LeakyIntegrator(initial_state={"voltage": np.asarray(v0, dtype=float).copy()})
+
+
+def GraphIntegrator(bias, v0):
+    """An integrator as a (non-spiking) Nengo neuron type whose output is its state:
+    v = v + dt (bias + J), J = gain x (the ensemble's gain), the input held over the step."""
+    nengo = import_nengo()
+    bias = np.asarray(bias, dtype=float).copy()
+
+    class Integrating(nengo.neurons.NeuronType):
+        state = {"voltage": nengo.dists.Choice([0.0])}
+        spiking = False
+
+        def step(self, dt, J, output, voltage):
+            voltage += dt * (bias + J)
+            output[...] = voltage
+
+        def max_rates_intercepts(self, gain, bias):
+            return np.full_like(gain, np.nan), np.full_like(gain, np.nan)
+
+    return Integrating(initial_state={"voltage": np.asarray(v0, dtype=float).copy()})

@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...graph import IF, LI, LIF, Alpha, Connection, CubaLIF, Graph, Input, Node, PoissonEncoder, Probe, Substitution
+from ...graph import (IF, LI, LIF, Alpha, Connection, CubaLIF, Graph, Input, Integrator, Lowpass, Node, PoissonEncoder,
+                      Probe, RegularEncoder, Substitution)
 from ...seeds import rng_for, spiking_seed
 from .network import structure
 
@@ -118,7 +119,7 @@ def lower(model, weights, traits, copies: int = 1, nudging=None) -> Graph:
     nodes: dict = {}
     edges: list = []
     if st.n_in:
-        nodes.update(x=Input(st.n_in), input=PoissonEncoder(st.n_in, sp.input_rate))
+        nodes.update(x=Input(st.n_in), input=encoder(model, st.n_in, copies))
         edges.append(Connection("x", "input", 1.0))
     build = layered if st.layered else recurrent
     subs = build(model, weights, st, copies, keep, nodes, edges)
@@ -131,31 +132,93 @@ def lower(model, weights, traits, copies: int = 1, nudging=None) -> Graph:
             full[st.out] = np.diag(beta)
             edges.append(Connection("target", "net", full))
     unit = type(spiking_unit(model, 1, 0.0, None)[0]).__name__
-    filters = "first-order, inside the neurons" if sp.nir_exact else "alpha filters"
+    filters = ("first-order, inside the neurons" if sp.nir_exact else
+               {"alpha": "alpha filters", "lowpass": "first-order filters", "none": "none"}[sp.synapse])
+    read = ("as spike counts over the last part of each presentation" if sp.readout == "count" else
+            "from filtered spikes")
     notes = [f"neuron-level mapping: each unit is a spiking {unit} neuron (rho = {model.neuron.rho}), "
-             f"inputs fire at x * {sp.input_rate:g} Hz, synapses are {filters} (tau = {sp.tau_syn * 1e3:g} ms), "
-             "output voltages are read out linearly from filtered spikes on the host"]
+             f"inputs fire {sp.encoding} trains at x * {sp.input_rate:g} Hz, synapses are {filters} (tau = "
+             f"{sp.tau_syn * 1e3:g} ms), output voltages are read out linearly {read} on the host"]
+    meta: dict = {}
+    if sp.readout == "count":
+        meta["count_readout"] = {"probe": "u_out", "window": sp.readout_window * model.task.presentation}
+    if sp.between == "reset":
+        meta["reset_between"] = True
     return Graph(name=model.name, nodes=nodes, edges=tuple(edges), probes={"u_out": Probe("out", "value")},
-                 dt=sp.dt, copies=copies, substitutions=tuple(subs + common_substitutions(model, micro, bool(st.n_in))),
-                 notes=tuple(notes))
+                 dt=sp.dt, copies=copies, substitutions=tuple(subs + common_substitutions(model, micro, bool(st.n_in))
+                                                              + latency_substitutions(model)),
+                 notes=tuple(notes), meta=meta)
 
 
 def v0_for(model, name: str, copies: int, size: int) -> np.ndarray | None:
-    """Initial voltages, uniform in [0, 1) (none for NIR's neurons, which start at rest)."""
-    if model.spiking.nir_exact:
+    """Initial voltages, uniform in [0, 1) (none for NIR's neurons, which start at rest, and with
+    ``initial: rest``)."""
+    if model.spiking.nir_exact or model.spiking.initial == "rest":
         return None
     return rng_for(spiking_seed(model), "spiking", "v0", name).uniform(0, 1, (copies, size))
 
 
+def encoder(model, size: int, copies: int) -> Node:
+    """The input encoder: Poisson trains, or regular ones (phases uniform in [0, 1) per lane, or 0
+    with ``initial: rest``)."""
+    sp = model.spiking
+    if sp.encoding == "regular":
+        phase = 0.0 if sp.initial == "rest" else \
+            rng_for(spiking_seed(model), "spiking", "phase").uniform(0, 1, (copies, size))
+        return RegularEncoder(size, sp.input_rate, phase=phase)
+    return PoissonEncoder(size, sp.input_rate)
+
+
 def synapse(model):
-    """The synapse of every edge (None: the neurons filter their input themselves)."""
-    return None if model.spiking.nir_exact else Alpha(model.spiking.tau_syn)
+    """The synapse of every edge (None: the neurons filter their input themselves, or no filter)."""
+    sp = model.spiking
+    if sp.nir_exact or sp.synapse == "none":
+        return None
+    return Lowpass(sp.tau_syn) if sp.synapse == "lowpass" else Alpha(sp.tau_syn)
 
 
-def readout(model, size: int, bias) -> LI:
-    """The output read-out: at once (tau = 0) from filtered spikes, or a leaky integrator of
-    tau_syn of the spikes themselves (the same filter, for NIR)."""
-    return LI(size, tau=model.spiking.tau_syn if model.spiking.nir_exact else 0.0, bias=bias)
+def readout(model, size: int, bias) -> Node:
+    """The output read-out: at once (tau = 0) from filtered spikes; a leaky integrator of tau_syn
+    of the spikes themselves (the same filter, for NIR); or, for spike counts, an integrator whose
+    rise over a window, divided by it, is bias + W (counts / window) scale."""
+    sp = model.spiking
+    if sp.readout == "count":
+        return Integrator(size, bias=bias)
+    return LI(size, tau=sp.tau_syn if sp.nir_exact else 0.0, bias=bias)
+
+
+def latency_substitutions(model) -> list:
+    """The latency choices that differ from the design card's defaults, each with its reason."""
+    sp, out = model.spiking, []
+    if sp.encoding == "regular":
+        out.append(Substitution("input.regular", "Poisson input trains (the design card's encoding)",
+                                "regular (deterministic integrate-and-fire) input trains",
+                                "over a window T the count of a regular train is within 1 of r T, where a Poisson "
+                                "count varies by sqrt(r T): at 20 ms and 1 kHz, 1 spike instead of 4.5"))
+    if sp.synapse != "alpha" and not sp.nir_exact:
+        tau = sp.tau_syn * 1e3
+        kind = "no synaptic filter" if sp.synapse == "none" else f"first-order synapses (tau = {tau:g} ms)"
+        why = ("each stage of alpha filtering delays the signal by 2 tau; a short presentation needs the input to "
+               "arrive within it" + ("; without a filter each spike moves the membrane at once"
+                                     if sp.synapse == "none" else ""))
+        out.append(Substitution("synapse.latency", f"alpha synapses (mean delay 2 tau_syn = {2 * tau:g} ms per stage)",
+                                kind, why))
+    if sp.readout == "count":
+        window = sp.readout_window * model.task.presentation
+        out.append(Substitution("readout.count", "output voltages at the end of each presentation",
+                                f"the read-out's mean over the last {window * 1e3:g} ms of each presentation: bias + "
+                                "W (spike counts / window) scale", "a count over the window averages the spikes' "
+                                "noise instead of sampling a filtered value at one instant",
+                                {"window_s": window}))
+    if sp.between == "reset":
+        out.append(Substitution("between.reset", "one continuous stream of images (the rate model's protocol)",
+                                "every image from the network's initial state",
+                                "the previous image no longer lingers in membranes and filters; run as one lane "
+                                "per image, so every target can do it"))
+    if sp.initial == "rest":
+        out.append(Substitution("initial.rest", "membranes spread uniformly in [0, 1) of threshold", "v = 0",
+                                "every neuron starts at rest (the state a reset restores on chip)"))
+    return out
 
 
 def layered(model, weights, st, copies, keep, nodes, edges) -> list:
