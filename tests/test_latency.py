@@ -128,3 +128,34 @@ def test_unfiltered_edges_need_the_count_readout_and_bm_refuses_the_keys():
     data["spiking"]["encoding"] = "regular"
     model, problems = spec.validate_data(data)
     assert model is None and any(p.path == "spiking.encoding" and "NLA models" in p.message for p in problems)
+
+
+def test_export_of_a_counting_readout_is_refused_by_name(tmp_path):
+    from click.testing import CliRunner
+
+    from neuromorph.cli import main
+    from neuromorph.spec.yamlio import dump_yaml
+
+    data = spec.to_data(digits(**FAST))
+    path = tmp_path / "fast.yaml"
+    path.write_text(dump_yaml(data))
+    result = CliRunner().invoke(main, ["export", str(path), "--out", str(tmp_path / "f.nir")])
+    assert result.exit_code == 2
+    assert "node 'out' (Integrator): a spike-count read-out" in result.output and "readout: end" in result.output
+    assert not (tmp_path / "f.nir").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["loihi", "nengo", "brian2-spiking"])
+def test_fast_settings_hold_the_rate_accuracy_from_50_ms(backend):
+    """Regular inputs, no filter, counts: measured gaps (seed 0) 0.4 / 0.4 / 1.1 points at 50 ms and
+    0.4 / 0.7 / 0.4 at 100 ms (loihi / nengo / brian2-spiking), against 43 points at 50 ms with the
+    design card's defaults; the bound keeps a point of room for other seeds. (The issue's 20 ms bar
+    is not met: 8 to 16.5 points, docs/latency.md.)"""
+    from neuromorph.run.simulate import simulate
+
+    for presentation in (0.05, 0.1):
+        rate = simulate(digits(presentation, lanes=32), "rate", spec_file=str(DIGITS)).summary["metrics"]["accuracy"]
+        spiking = simulate(digits(presentation, lanes=32, **FAST), backend,
+                           spec_file=str(DIGITS)).summary["metrics"]["accuracy"]
+        assert rate - spiking <= 0.015, (presentation, rate, spiking)

@@ -10,7 +10,8 @@ from .. import families, spec
 from ..errors import SpecError
 from ..spec import manifest as mf
 
-SPIKING_KEYS = ("input_rate", "tau_syn", "dt", "neurons")
+SPIKING_KEYS = ("input_rate", "tau_syn", "dt", "neurons", "encoding", "synapse", "readout", "readout_window",
+                "between", "initial")
 
 
 @dataclass

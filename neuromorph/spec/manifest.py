@@ -2,7 +2,9 @@
 run settings, validated like model specs (every problem at once, with file, key path and line).
 
 Run settings override the model's ``spiking`` section (``input_rate``, ``tau_syn``, ``dt``,
-``neurons``), the presentation times and seeds of the comparison, and the simulated duration.
+``neurons`` and, for NLA models, the latency choices ``encoding``, ``synapse``, ``readout``,
+``readout_window``, ``between``, ``initial``), the presentation times and seeds of the comparison,
+and the simulated duration.
 Paths are relative to the manifest's folder.
 """
 
@@ -28,7 +30,9 @@ FORMAT_VERSION = 1
 class RunSettings:
     """``presentation_times`` (s, classification models), ``seeds`` (spiking realizations),
     ``duration`` (s), and spiking overrides: ``input_rate`` (Hz), ``tau_syn`` (s), ``dt`` (s),
-    ``neurons`` (per represented dimension)."""
+    ``neurons`` (per represented dimension), and the latency choices of NLA models (as in a
+    spec's ``spiking`` section: ``encoding``, ``synapse``, ``readout``, ``readout_window``,
+    ``between``, ``initial``)."""
 
     presentation_times: Optional[tuple[PositiveReal, ...]] = None
     seeds: Annotated[int, Strict(), Field(ge=1, le=100)] = 1
@@ -37,6 +41,12 @@ class RunSettings:
     tau_syn: Optional[PositiveReal] = None
     dt: Optional[PositiveReal] = None
     neurons: Optional[Annotated[int, Strict(), Field(gt=0, le=20000)]] = None
+    encoding: Optional[Literal["poisson", "regular"]] = None
+    synapse: Optional[Literal["alpha", "lowpass", "none"]] = None
+    readout: Optional[Literal["end", "count"]] = None
+    readout_window: Optional[Annotated[float, Strict(), Field(gt=0.0, le=1.0)]] = None
+    between: Optional[Literal["continuous", "reset"]] = None
+    initial: Optional[Literal["random", "rest"]] = None
 
 
 @dataclass(config=CONFIG, frozen=True)

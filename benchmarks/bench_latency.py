@@ -1,0 +1,91 @@
+"""Accuracy, gap to the rate model, spikes and energy per inference against presentation time.
+
+nla_digits (shipped weights) on loihi (emulator), nengo and brian2-spiking, at 5 to 200 ms per
+image, 3 spiking seeds each (mean and 95 % Student-t interval), in two configurations: the design
+card's defaults (Poisson inputs, alpha synapses, the read-out's value at the end of each
+presentation) and the best latency choices recorded so far (``deploy/digits_on_loihi_fast.yaml``:
+regular inputs, no synaptic filter, spike counts over the presentation). Gap = rate accuracy at
+the same presentation time minus spiking accuracy, in points. Energy per inference on the Loihi 1
+and Loihi 2 profiles (hardware/energy.py). The runs go through ``neuromorph sweep``; pass
+``--workers N`` to spread them over N processes, ``--quick`` for 20, 50 and 100 ms and one seed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from scipy import stats
+
+from neuromorph import api, spec
+from neuromorph.hardware import energy, profile
+
+from _common import report
+
+MODEL = "models/nla_digits.yaml"
+BACKENDS = ["rate", "loihi", "nengo", "brian2-spiking"]
+TIMES = "0.005,0.01,0.02,0.05,0.1,0.2"
+CONFIGS = {
+    "design_defaults": [],
+    "fast": ["spiking.encoding=regular", "spiking.synapse=none", "spiking.readout=count"],
+}
+
+
+def interval(values: list) -> tuple[float, float]:
+    """(mean, half-width of the 95 % Student-t interval)."""
+    v = np.asarray(values, dtype=float)
+    if len(v) < 2:
+        return float(v.mean()), 0.0
+    return float(v.mean()), float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+
+
+def per_inference(out: Path, row: dict, name: str) -> tuple[float | None, float | None]:
+    """(energy J, spikes) per inference on profile ``name`` (hardware/energy.py's counts)."""
+    summary = json.loads((out / "runs" / row["run"] / "summary.json").read_text())
+    model, _ = spec.validate_data(summary["spec"], file=MODEL)
+    est = energy.estimate(model, summary, profile.load(name), base_dir="models")
+    return est.get("energy_j"), (est["counts"] or {}).get("spikes")
+
+
+def table(doc: dict, out: Path) -> dict:
+    rows: dict = {}
+    for r in doc["rows"]:
+        if r["backend"] == "rate" or r["status"] != "ok":
+            continue
+        key = f"{r['backend']} {r['point']['task.presentation'] * 1e3:g} ms"
+        entry = rows.setdefault(key, {"accuracy": [], "gap": [], "spikes": [], "loihi1_uj": [], "loihi2_uj": []})
+        entry["accuracy"].append(r["accuracy"])
+        entry["gap"].append(100 * r["gap"])
+        for name in ("loihi1", "loihi2"):
+            joules, spikes = per_inference(out, r, name)
+            entry[f"{name}_uj"].append(None if joules is None else joules * 1e6)
+        entry["spikes"].append(spikes)
+    result = {}
+    for key, entry in rows.items():
+        for metric, values in entry.items():
+            values = [v for v in values if v is not None]
+            if values:
+                mean, half = interval(values)
+                result[f"{key} {metric}"] = f"{mean:.4g} ± {half:.2g}"
+    return result
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--workers", type=int)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    times, seeds = ("0.02,0.05,0.1", 1) if args.quick else (TIMES, 3)
+    folder = Path(tempfile.mkdtemp(prefix="bench-latency-"))
+    try:
+        for name, settings in CONFIGS.items():
+            out = folder / name
+            doc = api.sweep(MODEL, [f"task.presentation={times}"] + settings, BACKENDS, seeds=seeds, out=out,
+                            workers=args.workers)
+            report(f"latency_{name}", table(doc, out))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
