@@ -287,8 +287,8 @@ def _cluster_options(f):
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("--backends", "-b", default=DEFAULT_COMPARE, show_default=True,
               help="Comma-separated backends; the reference (rate; brian2-spiking for .nir files) always runs.")
-@click.option("--presentation-times", help="Classification models: seconds per image, e.g. 0.02,0.05,0.1,0.2 "
-                                           "(the default).")
+@click.option("--presentation-times", help="Classification models: seconds per image (default "
+                                           "0.005,0.01,0.02,0.05,0.1,0.2).")
 @click.option("--seeds", type=click.IntRange(1, 100), default=1, show_default=True,
               help="Spiking realizations (spiking.seed = seed, seed + 1, ...): mean and 95 % interval.")
 @click.option("--profiles", help="Hardware profiles, e.g. loihi1,loihi2: energy estimates, and (NLA) the rate "

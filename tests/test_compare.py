@@ -234,7 +234,7 @@ def test_report_renders_in_headless_chromium(kim5, tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["kim_fig5", "nla_digits"])
 def test_full_compare_across_all_five_backends(cli, tmp_path, name):
-    """The whole model (kim_fig5: 10 s; nla_digits: the 449 test images at 20, 50, 100, 200 ms)."""
+    """The whole model (kim_fig5: 10 s; nla_digits: the 449 test images at 5, 10, 20, 50, 100, 200 ms)."""
     res = cli("compare", MODELS / f"{name}.yaml", "--out", tmp_path / "r")
     assert res.code == 0, res.err
     doc = json.loads((tmp_path / "r" / "metrics.json").read_text())
@@ -242,6 +242,7 @@ def test_full_compare_across_all_five_backends(cli, tmp_path, name):
     assert list(doc["backends"]) == ALL
     print(res.out)
     if name == "nla_digits":
+        assert doc["presentation_times"] == [0.005, 0.01, 0.02, 0.05, 0.1, 0.2]  # the default sweep
         acc = {b: doc["backends"][b]["accuracy"] for b in ALL}
         assert acc["brian2"]["0.1"] == acc["rate"]["0.1"]
         for b in ("brian2-spiking", "nengo", "loihi"):
@@ -269,3 +270,21 @@ def test_missing_weights_are_trained_once_and_cached_by_spec_hash(tmp_path, monk
     _, again = compare_and_report(model, ["rate"], presentations=[0.05], spec_file=str(spec))
     assert cached[0].stat().st_mtime_ns == stamp  # reused, not retrained
     assert again["backends"]["rate"]["accuracy"]["0.05"] == before
+
+
+def test_energy_per_inference_beside_accuracy_for_each_presentation_time(tmp_path):
+    """With profiles, a classification comparison reports energy per inference at every presentation
+    time; at the spec's time it is the hardware estimate itself, and it grows with the time shown."""
+    model = short("nla_digits", 0.02)
+    _, doc = compare_and_report(model, ["rate", "nengo"], presentations=[0.01, 0.02], out=tmp_path / "r",
+                                spec_file=str(MODELS / "nla_digits.yaml"), profiles=["loihi1", "loihi2"])
+    metrics.validate(doc)
+    hw = doc["backends"]["nengo"]["hardware"]
+    by_time = hw["energy_by_presentation"]
+    assert set(by_time) == {"0.01", "0.02"} and set(by_time["0.02"]) == {"loihi1", "loihi2"}
+    assert by_time["0.02"]["loihi1"] == hw["energy"]["loihi1"]["energy_j"]
+    assert by_time["0.01"]["loihi1"] < by_time["0.02"]["loihi1"]
+    assert "energy_by_presentation" not in doc["backends"]["rate"]["hardware"]
+    text = (tmp_path / "r" / "report.md").read_text()
+    assert "## Accuracy, latency and energy per inference" in text
+    assert "| nengo | 10 ms |" in text and "| nengo | 20 ms |" in text

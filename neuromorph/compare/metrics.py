@@ -130,6 +130,10 @@ def one_run(comparison, name: str, k: int) -> dict:
         out["hardware"]["weights_quantized_for"] = name.split(":", 1)[1]
     if comparison.profiles and out["spike_count"] is not None:
         out["hardware"]["energy"] = {p: energy_estimate(first, p) for p in comparison.profiles}
+        if comparison.classification:  # the accuracy-latency-energy trade-off
+            out["hardware"]["energy_by_presentation"] = {
+                f"{t:g}": {p: energy_estimate(run, p).get("energy_j") for p in comparison.profiles}
+                for t, run in by_time.items()}
     return out
 
 

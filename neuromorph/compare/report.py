@@ -95,6 +95,12 @@ per-operation energies (statuses say how far to trust them).
 {% endfor %}
 {% for p, srcs in sources.items() %}Sources, `{{ p }}`: {% for k, f in srcs.items() %}{{ k }} = {{ f.value }} ({{ f.status }}; {{ f.source }}){% if not loop.last %}; {% endif %}{% endfor %}.
 {% endfor %}{% for c in caveats %}- {{ c }}
+{% endfor %}{% endif %}{% if tradeoff %}
+## Accuracy, latency and energy per inference
+
+| backend | presentation | accuracy |{% for p in trade_profiles %} energy ({{ p }}) |{% endfor %}
+|---|---|---|{% for p in trade_profiles %}---|{% endfor %}
+{% for r in tradeoff %}| {{ r.backend }} | {{ r.time }} | {{ r.accuracy }} |{% for e in r.energy %} {{ e }} |{% endfor %}
 {% endfor %}{% endif %}{% if fit %}
 ## Fit on `{{ fit.profile }}`: {{ fit.verdict }}
 
@@ -146,6 +152,10 @@ per-operation energies (statuses say how far to trust them).</p>
 {% for p, srcs in sources.items() %}<p><small>Sources, <code>{{ p }}</code>: {% for k, f in srcs.items() %}{{ k }} = {{ f.value }}
 ({{ f.status }}; {{ f.source }}){% if not loop.last %}; {% endif %}{% endfor %}.</small></p>
 {% endfor %}<ul>{% for c in caveats %}<li><small>{{ c }}</small></li>{% endfor %}</ul>{% endif %}
+{% if tradeoff %}<h2>Accuracy, latency and energy per inference</h2>
+<table><tr><th>backend</th><th>presentation</th><th>accuracy</th>{% for p in trade_profiles %}<th>energy ({{ p }})</th>{% endfor %}</tr>
+{% for r in tradeoff %}<tr><td>{{ r.backend }}</td><td>{{ r.time }}</td><td>{{ r.accuracy }}</td>{% for e in r.energy %}<td>{{ e }}</td>{% endfor %}</tr>
+{% endfor %}</table>{% endif %}
 {% if fit %}<h2>Fit on <code>{{ fit.profile }}</code>: {{ fit.verdict }}</h2><ul>
 {% for f in fit.findings %}<li>{{ f.severity }} [{{ f.rule }}] {{ f.message }}{% if f.fix %} — {{ f.fix }}{% endif %}</li>
 {% endfor %}</ul>{% endif %}
@@ -183,12 +193,31 @@ def energy_rows(doc: dict) -> tuple[list, dict, list]:
     return rows, sources, caveats
 
 
+def tradeoff_rows(doc: dict) -> tuple[list, list]:
+    """(profiles, rows): per spiking backend and presentation time, the accuracy and the energy
+    per inference on each profile (classification comparisons with profiles)."""
+    profiles = list(doc.get("profiles") or [])
+    rows = []
+    for name, m in doc["backends"].items():
+        by_time = m["hardware"].get("energy_by_presentation")
+        if not by_time:
+            continue
+        for t, energies in sorted(by_time.items(), key=lambda kv: float(kv[0])):
+            acc = m["accuracy"][t]
+            acc = acc["mean"] if isinstance(acc, dict) else acc
+            rows.append({"backend": name, "time": f"{float(t) * 1e3:g} ms", "accuracy": _num(acc),
+                         "energy": [_joules(energies.get(p)) for p in profiles]})
+    return profiles, rows
+
+
 def render(doc: dict, figures: list) -> tuple[str, str]:
     """(markdown, html) of the report."""
     header, rows = table_rows(doc)
     energy, sources, caveats = energy_rows(doc)
     fit = (doc.get("deploy") or {}).get("fit")
-    extra = {"energy": energy, "sources": sources, "caveats": caveats, "fit": fit}
+    trade_profiles, tradeoff = tradeoff_rows(doc)
+    extra = {"energy": energy, "sources": sources, "caveats": caveats, "fit": fit, "tradeoff": tradeoff,
+             "trade_profiles": trade_profiles}
     env_md = jinja2.Environment(autoescape=False, trim_blocks=False, undefined=jinja2.StrictUndefined)
     env_html = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     md = env_md.from_string(TEMPLATE_MD).render(doc=doc, header=header, rows=rows, figures=figures, **extra)
