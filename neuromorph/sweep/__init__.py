@@ -46,6 +46,7 @@ class Task:
     """One run: the spec data of its grid point and seed, where its outputs go."""
 
     name: str
+    index: int  # the grid point's
     point: dict
     backend: str
     seed: int
@@ -64,6 +65,7 @@ class Plan:
     backends: list
     seeds: list
     tasks: list
+    point_models: list  # the validated model of each grid point
 
     def document(self) -> dict:
         """What identifies the sweep (compared on ``--resume``)."""
@@ -81,8 +83,9 @@ def seeded_data(model, seed: int) -> dict:
 
 def plan(model, spec_file: str, grid_texts: list, backend_names: list, seeds: int, out) -> Plan:
     """Validate the grid, the backends and every grid point; list the tasks. Raises
-    :class:`SpecError` or a :class:`NeuromorphError` before anything runs or is written."""
-    from ..compare.runner import check_backends, ensure_weights, reference
+    :class:`SpecError` or a :class:`NeuromorphError` before anything runs or is written.
+    Models without weights are trained later (:func:`with_weights`)."""
+    from ..compare.runner import check_backends, reference
 
     if getattr(model, "family", "") == "nir" or not hasattr(model, "seed"):
         raise SweepError("sweep takes a model spec (.yaml); a .nir file has no spec keys to sweep")
@@ -102,12 +105,26 @@ def plan(model, spec_file: str, grid_texts: list, backend_names: list, seeds: in
     where = str(Path(spec_file).resolve()) if spec_file else ""
     tasks = []
     for index, (point, m) in enumerate(zip(grid.points(axes), models)):
-        m, _ = ensure_weights(m, spec_file)
         for backend in names:
             for seed in seed_list[:1] if backend == ref else seed_list:
                 name = f"p{index:03d}-{backend}-s{seed}"
-                tasks.append(Task(name, point, backend, seed, seeded_data(m, seed), where, str(root / name)))
-    return Plan(model, spec_file, axes, names, seed_list, tasks)
+                tasks.append(Task(name, index, point, backend, seed, seeded_data(m, seed), where, str(root / name)))
+    return Plan(model, spec_file, axes, names, seed_list, tasks, models)
+
+
+def with_weights(p: Plan) -> Plan:
+    """The plan with every grid point's weights: its own file, or the rate model trained here once
+    per distinct spec and cached (as ``compare`` does)."""
+    import dataclasses
+
+    from ..compare.runner import ensure_weights
+
+    trained = [ensure_weights(m, p.spec_file) for m in p.point_models]
+    tasks = []
+    for task in p.tasks:
+        model, note = trained[task.index]
+        tasks.append(task if note is None else dataclasses.replace(task, data={**task.data, "weights": model.weights}))
+    return dataclasses.replace(p, tasks=tasks)
 
 
 def run_task(task: Task) -> dict:
@@ -178,6 +195,7 @@ def sweep(model, grid_texts: list, backend_names: list, *, seeds: int = 1, out, 
     runs once they are planned, ``on_done(row)`` as each run ends (or is found done, on resume)."""
     p = plan(model, spec_file, grid_texts, backend_names, seeds, out)
     check_folder(p, out, resume)
+    p = with_weights(p)
     if on_start is not None:
         on_start(len(p.tasks))
     with executor(workers, scheduler, setup=partial(load_backends, tuple(p.backends))) as run:
