@@ -190,7 +190,8 @@ def compare(model, backends_: list | None = None, *, presentation_times=None, se
 
 
 def sweep(model, grid: list, backends_: list | None = None, *, seeds: int = 1, out, workers: int | None = None,
-          scheduler: str | None = None, resume: bool = False, on_done=None, on_start=None) -> dict:
+          scheduler: str | None = None, resume: bool = False, on_done=None, on_start=None,
+          codegen: str | None = None) -> dict:
     """Run a model over a grid of spec values x backends x spiking seeds (:mod:`neuromorph.sweep`).
 
     Parameters
@@ -204,6 +205,9 @@ def sweep(model, grid: list, backends_: list | None = None, *, seeds: int = 1, o
         Continue the sweep in ``out``, running only the runs whose outputs are missing.
     on_start, on_done : callable, optional
         Called with the number of runs once planned, and with each run's row as it ends.
+    codegen : str, optional
+        Brian2's code-generation target for the Brian2 backends (numpy, cython, cpp_standalone);
+        compiled code is cached on disk per machine and shared by its workers.
 
     Returns
     -------
@@ -215,7 +219,7 @@ def sweep(model, grid: list, backends_: list | None = None, *, seeds: int = 1, o
     model, spec_file = _model(model)
     names = backends_ or backends.names()
     return run_sweep(model, grid, names, seeds=seeds, out=out, spec_file=spec_file, workers=workers,
-                     scheduler=scheduler, resume=resume, on_done=on_done, on_start=on_start)
+                     scheduler=scheduler, resume=resume, on_done=on_done, on_start=on_start, codegen=codegen)
 
 
 def deploy(manifest, out=None, *, progress=None):

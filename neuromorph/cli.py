@@ -336,10 +336,12 @@ def compare(model, backends, presentation_times, seeds, profiles, out, workers, 
 @click.option("--out", "-o", required=True, type=click.Path(file_okay=False),
               help="Output folder: metrics.json, report.md, plots/, runs/<run>/.")
 @click.option("--resume", is_flag=True, help="Continue the sweep in OUT: run only what is missing.")
+@click.option("--codegen", help="Brian2 code-generation target for the brian2 backends: numpy (default), cython, "
+                                "cpp_standalone.")
 @_cluster_options
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of neuromorph errors.")
-def sweep(model, grids, backends, seeds, out, resume, workers, scheduler, progress, debug):
+def sweep(model, grids, backends, seeds, out, resume, codegen, workers, scheduler, progress, debug):
     """Run MODEL over a grid of spec values x backends x spiking seeds; write one table of
     every run (OUT/metrics.json), OUT/report.md with the metric against each swept key, and
     each run's own outputs under OUT/runs/. Exit 1 if a run failed (its error is in the table)."""
@@ -353,7 +355,7 @@ def sweep(model, grids, backends, seeds, out, resume, workers, scheduler, progre
                   leave=False) as bar, _kept_on_interrupt(out):
             doc = api.sweep(model, list(grids), _names(backends), seeds=seeds, out=out, workers=workers,
                             scheduler=scheduler, resume=resume, on_done=lambda row: bar.update(1),
-                            on_start=lambda runs: bar.reset(total=runs))
+                            on_start=lambda runs: bar.reset(total=runs), codegen=codegen)
     click.echo(f"{doc['runs']} runs ({doc['resumed']} reused), {doc['failed']} failed; table: "
                f"{Path(out) / 'metrics.json'}; report: {Path(out) / 'report.md'}")
     if doc["failed"]:

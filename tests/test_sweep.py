@@ -253,3 +253,13 @@ def test_a_model_without_weights_is_trained_once_per_grid_point(tmp_path, monkey
     assert len(cached) == 4  # one per grid point: tau_syn does not change the rate model, but it is a point
     summaries = [json.loads((tmp_path / "sweep" / "runs" / r["run"] / "summary.json").read_text()) for r in doc["rows"]]
     assert {s["spec"]["weights"] for s in summaries} == {str(p.resolve()) for p in cached}
+
+
+def test_codegen_goes_to_the_brian2_backends_and_a_bad_one_is_refused(tmp_path):
+    base = ["sweep", TEACHER, "--grid", "task.test_duration=0.1", "-b", "rate,brian2-spiking"]
+    result = CliRunner().invoke(main, base + ["--codegen", "fortran", "--out", str(tmp_path / "bad")])
+    assert result.exit_code == 2 and "fortran" in result.output and not (tmp_path / "bad").exists()
+    result = CliRunner().invoke(main, base + ["--codegen", "numpy", "--out", str(tmp_path / "ok")])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "ok" / "runs" / "p000-brian2-spiking-s0" / "summary.json").read_text())
+    assert summary["backend_info"]["hardware"]["runs_on"] == "CPU (Brian2, numpy)"

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import spec
+from .. import backends, spec
 from ..errors import NeuromorphError, SpecError
 from ..run.provenance import data_hash
 from . import grid
@@ -53,6 +53,7 @@ class Task:
     data: dict
     spec_file: str
     out: str
+    codegen: str | None = None  # Brian2's code-generation target, for the backends that generate code
 
 
 @dataclass
@@ -81,7 +82,23 @@ def seeded_data(model, seed: int) -> dict:
     return spec.to_data(with_spiking_seed(model, seed))
 
 
-def plan(model, spec_file: str, grid_texts: list, backend_names: list, seeds: int, out) -> Plan:
+def codegen_for(names: list, codegen: str | None) -> dict:
+    """{backend: codegen or None}: the target goes to the backends that generate code (and must be
+    one they know); the others run as they are."""
+    out: dict = {}
+    for name in names:
+        try:
+            backends.get(name, codegen=codegen)
+            out[name] = codegen
+        except backends.UnknownBackend as e:
+            if "applies to the backends that generate code" not in str(e):
+                raise
+            out[name] = None
+    return out
+
+
+def plan(model, spec_file: str, grid_texts: list, backend_names: list, seeds: int, out,
+         codegen: str | None = None) -> Plan:
     """Validate the grid, the backends and every grid point; list the tasks. Raises
     :class:`SpecError` or a :class:`NeuromorphError` before anything runs or is written.
     Models without weights are trained later (:func:`with_weights`)."""
@@ -101,6 +118,7 @@ def plan(model, spec_file: str, grid_texts: list, backend_names: list, seeds: in
     spiking = getattr(model, "spiking", None)
     base = spiking.seed if spiking is not None and spiking.seed is not None else model.seed
     seed_list = [base + k for k in range(seeds)]
+    targets = codegen_for(names, codegen) if codegen else dict.fromkeys(names)
     root = Path(out).resolve() / "runs"
     where = str(Path(spec_file).resolve()) if spec_file else ""
     tasks = []
@@ -108,7 +126,8 @@ def plan(model, spec_file: str, grid_texts: list, backend_names: list, seeds: in
         for backend in names:
             for seed in seed_list[:1] if backend == ref else seed_list:
                 name = f"p{index:03d}-{backend}-s{seed}"
-                tasks.append(Task(name, index, point, backend, seed, seeded_data(m, seed), where, str(root / name)))
+                tasks.append(Task(name, index, point, backend, seed, seeded_data(m, seed), where, str(root / name),
+                                  targets[backend]))
     return Plan(model, spec_file, axes, names, seed_list, tasks, models)
 
 
@@ -134,7 +153,7 @@ def run_task(task: Task) -> dict:
     model, problems = spec.validate_data(task.data, file=task.spec_file)
     if model is None:
         raise SpecError(problems)
-    run = simulate(model, task.backend, spec_file=task.spec_file)
+    run = simulate(model, task.backend, spec_file=task.spec_file, codegen=task.codegen)
     write_outputs(run, task.out)
     return row(task, run.summary)
 
@@ -189,11 +208,11 @@ def start(p: Plan, out, resume: bool) -> None:
 
 def sweep(model, grid_texts: list, backend_names: list, *, seeds: int = 1, out, spec_file: str = "",
           workers: int | None = None, scheduler: str | None = None, resume: bool = False, on_done=None,
-          on_start=None) -> dict:
+          on_start=None, codegen: str | None = None) -> dict:
     """Plan, run and tabulate a sweep; returns the ``metrics.json`` document (also written to
     ``out`` with ``report.md`` and ``plots/``). ``on_start(runs)`` is called with the number of
     runs once they are planned, ``on_done(row)`` as each run ends (or is found done, on resume)."""
-    p = plan(model, spec_file, grid_texts, backend_names, seeds, out)
+    p = plan(model, spec_file, grid_texts, backend_names, seeds, out, codegen)
     check_folder(p, out, resume)
     p = with_weights(p)
     if on_start is not None:
