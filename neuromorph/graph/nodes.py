@@ -205,6 +205,25 @@ class AnalogEncoder(Node):
             raise GraphError(f"node {name!r}: gain must be finite (got {self.gain!r})")
 
 
+class BiasAndState:
+    """Shared by nodes with a ``bias`` and an optional initial state ``v0``: both stored as
+    read-only arrays, both checked against the node's size and copies."""
+
+    bias: np.ndarray | float
+    v0: np.ndarray | None
+    size: int
+
+    def __post_init__(self):
+        object.__setattr__(self, "bias", as_array(self.bias))
+        if self.v0 is not None:
+            object.__setattr__(self, "v0", as_array(self.v0))
+
+    def check_bias_and_state(self, name: str, copies: int) -> None:
+        _vector(name, "bias", self.bias, self.size, copies)
+        if self.v0 is not None:
+            _vector(name, "v0", self.v0, self.size, copies)
+
+
 # -- neurons -------------------------------------------------------------------------------------
 
 
@@ -269,7 +288,7 @@ class LIF(Node):
 
 
 @dataclass(frozen=True, eq=False)
-class IF(Node):
+class IF(BiasAndState, Node):
     r"""Non-leaky integrate-and-fire neurons: :math:`\tau\,\dot v = J` at all times, a spike when
     v exceeds ``threshold`` and at least ``tau_ref`` has passed since the last one, then reset as
     for :class:`LIF`; v is kept within [``v_min``, ``v_max``] when those are set. With reset by
@@ -292,19 +311,12 @@ class IF(Node):
     spiking = True
     has_state = True
 
-    def __post_init__(self):
-        object.__setattr__(self, "bias", as_array(self.bias))
-        if self.v0 is not None:
-            object.__setattr__(self, "v0", as_array(self.v0))
-
     def check(self, name: str, copies: int = 1) -> None:
         super().check(name, copies)
         _positive(name, "tau", self.tau)
         _positive(name, "tau_ref", self.tau_ref, allow_zero=True)
         _check_reset(name, self)
-        _vector(name, "bias", self.bias, self.size, copies)
-        if self.v0 is not None:
-            _vector(name, "v0", self.v0, self.size, copies)
+        self.check_bias_and_state(name, copies)
         if self.v_min is not None and self.v_max is not None and not self.v_min < self.v_max:
             raise GraphError(f"node {name!r}: v_min ({self.v_min!r}) must be below v_max ({self.v_max!r})")
 
@@ -360,7 +372,7 @@ class CubaLIF(Node):
 
 
 @dataclass(frozen=True, eq=False)
-class LI(Node):
+class LI(BiasAndState, Node):
     r"""Leaky integrator read-out (no spikes): :math:`\tau\,\dot v = \text{bias} + J - v`;
     with ``tau = 0`` it follows its input at once, v = bias + J."""
 
@@ -371,21 +383,14 @@ class LI(Node):
 
     has_state = True
 
-    def __post_init__(self):
-        object.__setattr__(self, "bias", as_array(self.bias))
-        if self.v0 is not None:
-            object.__setattr__(self, "v0", as_array(self.v0))
-
     def check(self, name: str, copies: int = 1) -> None:
         super().check(name, copies)
         _positive(name, "tau", self.tau, allow_zero=True)
-        _vector(name, "bias", self.bias, self.size, copies)
-        if self.v0 is not None:
-            _vector(name, "v0", self.v0, self.size, copies)
+        self.check_bias_and_state(name, copies)
 
 
 @dataclass(frozen=True, eq=False)
-class Integrator(Node):
+class Integrator(BiasAndState, Node):
     r"""Integrating read-out (no spikes, no leak): :math:`\dot v = \text{bias} + \text{gain}\,J`.
 
     A spike of weight w arriving through no synapse adds gain w to v (the integral of its
@@ -399,18 +404,11 @@ class Integrator(Node):
 
     has_state = True
 
-    def __post_init__(self):
-        object.__setattr__(self, "bias", as_array(self.bias))
-        if self.v0 is not None:
-            object.__setattr__(self, "v0", as_array(self.v0))
-
     def check(self, name: str, copies: int = 1) -> None:
         super().check(name, copies)
         if not (isinstance(self.gain, (int, float)) and math.isfinite(self.gain)):
             raise GraphError(f"node {name!r}: gain must be a finite number (got {self.gain!r})")
-        _vector(name, "bias", self.bias, self.size, copies)
-        if self.v0 is not None:
-            _vector(name, "v0", self.v0, self.size, copies)
+        self.check_bias_and_state(name, copies)
 
 
 #: Host functions a :class:`Host` node may apply (name -> (description, function of (x, params))).

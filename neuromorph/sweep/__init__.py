@@ -162,10 +162,14 @@ def row(task: Task, summary: dict) -> dict:
     """A run's row from its summary (the same for a fresh and a resumed run)."""
     from ..compare.metrics import spikes, task_metrics
 
-    out = {"run": task.name, "point": task.point, "backend": task.backend, "seed": task.seed, "status": "ok",
-           "metrics": task_metrics(summary), "wall_s": summary["wall_s"]}
+    out = dict(identity(task), status="ok", metrics=task_metrics(summary), wall_s=summary["wall_s"])
     out.update(spikes(summary))
     return out
+
+
+def identity(task: Task) -> dict:
+    """What names a run in the table."""
+    return {"run": task.name, "point": task.point, "backend": task.backend, "seed": task.seed}
 
 
 def complete(task: Task) -> dict | None:
@@ -220,7 +224,8 @@ def sweep(model, grid_texts: list, backend_names: list, *, seeds: int = 1, out, 
     with executor(workers, scheduler, setup=partial(load_backends, tuple(p.backends))) as run:
         start(p, out, resume)
         rows: list = [complete(t) if resume else None for t in p.tasks]
-        todo = [t for t, r in zip(p.tasks, rows) if r is None]
+        todo_at = [k for k, r in enumerate(rows) if r is None]
+        todo = [p.tasks[k] for k in todo_at]
         for r in rows:
             if r is not None and on_done is not None:
                 on_done(r)
@@ -230,16 +235,15 @@ def sweep(model, grid_texts: list, backend_names: list, *, seeds: int = 1, out, 
                 on_done(outcome.value if outcome.ok else {"status": "failed"})
 
         outcomes = run.map(run_task, todo, on_done=arrived)
-    for task, outcome in zip(todo, outcomes):
-        rows[p.tasks.index(task)] = outcome.value if outcome.ok else failed_row(task, outcome.error)
+    for k, task, outcome in zip(todo_at, todo, outcomes):
+        rows[k] = outcome.value if outcome.ok else failed_row(task, outcome.error)
     doc = document(p, rows, resumed=len(p.tasks) - len(todo))
     write(doc, p, out)
     return doc
 
 
 def failed_row(task: Task, error: str | None) -> dict:
-    return {"run": task.name, "point": task.point, "backend": task.backend, "seed": task.seed, "status": "failed",
-            "error": error}
+    return dict(identity(task), status="failed", error=error)
 
 
 def document(p: Plan, rows: list, resumed: int = 0) -> dict:
@@ -247,42 +251,42 @@ def document(p: Plan, rows: list, resumed: int = 0) -> dict:
     from ..run.provenance import versions
 
     classification = is_classification(p.model)
-    add_comparisons(p, rows, reference(p.model), classification)
+    ref = reference(p.model)
+    add_comparisons(p, rows, ref, classification)
     return {"format": FORMAT, "model": p.model.name, "family": p.model.family, "spec_file": p.spec_file,
             "kind": "classification" if classification else "trajectory",
             "metric": "accuracy" if classification else "nrmse_vs_rate",
             "grid": {a.key: list(a.values) for a in p.axes}, "backends": p.backends, "seeds": p.seeds,
-            "reference": reference(p.model), "runs": len(rows), "failed": sum(r["status"] != "ok" for r in rows),
+            "reference": ref, "runs": len(rows), "failed": sum(r["status"] != "ok" for r in rows),
             "resumed": resumed, "rows": rows, "versions": versions()}
 
 
 def add_comparisons(p: Plan, rows: list, ref: str, classification: bool) -> None:
     """Each row's accuracy and gap, or nrmse against the reference run of the same grid point."""
-    refs = {json.dumps(r["point"], sort_keys=True): (t, r) for t, r in zip(p.tasks, rows)
-            if r["backend"] == ref and r["status"] == "ok"}
+    from ..compare.metrics import trajectory
+
+    refs = {t.index: (t, r) for t, r in zip(p.tasks, rows) if r["backend"] == ref and r["status"] == "ok"}
+    ref_traces: dict = {}  # each reference run's traces, read once
     for task, r in zip(p.tasks, rows):
         if r["status"] != "ok":
             continue
-        found = refs.get(json.dumps(r["point"], sort_keys=True))
+        found = refs.get(task.index)
         if classification:
             r["accuracy"] = r["metrics"].get("accuracy")
             base = None if found is None else found[1]["metrics"].get("accuracy")
             r["gap"] = None if base is None or r["accuracy"] is None else base - r["accuracy"]
         elif found is not None:
-            r["nrmse_vs_rate"] = nrmse_against(found[0].out, task.out)
+            if task.index not in ref_traces:
+                ref_traces[task.index] = traces_of(found[0].out)
+            r["nrmse_vs_rate"] = trajectory(ref_traces[task.index], traces_of(task.out))["nrmse_vs_rate"]
             values = [v for v in r["nrmse_vs_rate"].values() if v is not None]
             r["nrmse_mean"] = float(np.mean(values)) if values else None
 
 
-def nrmse_against(reference_dir: str, run_dir: str) -> dict:
-    """nrmse per variable of a run's traces against the reference run's (``result.npz`` files)."""
-    from ..compare.metrics import trajectory
-
-    def traces(folder):
-        with np.load(Path(folder) / "result.npz") as f:
-            return _Traces({k: f[k] for k in f.files if k != "t"})
-
-    return trajectory(traces(reference_dir), traces(run_dir))["nrmse_vs_rate"]
+def traces_of(folder: str):
+    """A run's recorded traces from its ``result.npz`` (what :func:`~neuromorph.compare.metrics.trajectory` reads)."""
+    with np.load(Path(folder) / "result.npz") as f:
+        return _Traces({k: f[k] for k in f.files if k != "t"})
 
 
 @dataclass

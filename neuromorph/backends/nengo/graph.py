@@ -452,42 +452,41 @@ def GraphCubaLIF(node, values: dict):
     return CurrentBasedLIF(initial_state={"voltage": values["v0"].copy(), "current": values["i0"].copy()})
 
 
-def GraphLI(tau, bias, v0):
-    """A leaky integrator as a (non-spiking) Nengo neuron type whose output is its state:
-    v = a v + (1 - a)(bias + J), a = e^(-dt/tau), the input held over the step."""
+def state_unit(update, v0):
+    """A non-spiking Nengo neuron type whose output is its state v, updated each step by
+    ``update(dt, v, J)`` (in place) with the input J held over the step."""
     nengo = import_nengo()
-    bias = np.asarray(bias, dtype=float).copy()
 
-    class LeakyIntegrator(nengo.neurons.NeuronType):
+    class StateUnit(nengo.neurons.NeuronType):
         state = {"voltage": nengo.dists.Choice([0.0])}
         spiking = False
 
         def step(self, dt, J, output, voltage):
-            a = np.exp(-dt / tau)
-            voltage[...] = a * voltage + (1 - a) * (bias + J)
+            update(dt, voltage, J)
             output[...] = voltage
 
         def max_rates_intercepts(self, gain, bias):
             return np.full_like(gain, np.nan), np.full_like(gain, np.nan)
 
-    return LeakyIntegrator(initial_state={"voltage": np.asarray(v0, dtype=float).copy()})
+    return StateUnit(initial_state={"voltage": np.asarray(v0, dtype=float).copy()})
+
+
+def GraphLI(tau, bias, v0):
+    """A leaky integrator: v = a v + (1 - a)(bias + J), a = e^(-dt/tau)."""
+    bias = np.asarray(bias, dtype=float).copy()
+
+    def update(dt, v, J):
+        a = np.exp(-dt / tau)
+        v[...] = a * v + (1 - a) * (bias + J)
+
+    return state_unit(update, v0)
 
 
 def GraphIntegrator(bias, v0):
-    """An integrator as a (non-spiking) Nengo neuron type whose output is its state:
-    v = v + dt (bias + J), J = gain x (the ensemble's gain), the input held over the step."""
-    nengo = import_nengo()
+    """An integrator: v = v + dt (bias + J), J = gain x (the ensemble's gain)."""
     bias = np.asarray(bias, dtype=float).copy()
 
-    class Integrating(nengo.neurons.NeuronType):
-        state = {"voltage": nengo.dists.Choice([0.0])}
-        spiking = False
+    def update(dt, v, J):
+        v += dt * (bias + J)
 
-        def step(self, dt, J, output, voltage):
-            voltage += dt * (bias + J)
-            output[...] = voltage
-
-        def max_rates_intercepts(self, gain, bias):
-            return np.full_like(gain, np.nan), np.full_like(gain, np.nan)
-
-    return Integrating(initial_state={"voltage": np.asarray(v0, dtype=float).copy()})
+    return state_unit(update, v0)
