@@ -34,8 +34,9 @@ REFUSALS = {
 }
 #: Refusals that depend on the model: (command, target, what of the model) -> the message.
 MODEL_REFUSALS = {
-    ("train", "*", "no learning"): "has no learning to run; `train` is for nla models",
+    ("train", "*", "no learning"): "has no learning to run; `train` is for nla, pc models",
     ("train", "brian2", "lanes"): "Brian2 synapses cannot share weights across lanes: learn with learning.lanes: 1",
+    ("train", "brian2", "minibatches"): "pc networks learn from minibatches",
 }
 
 
@@ -72,8 +73,9 @@ def expect_refusal(res, message: str):
 
 
 def learns(name: str) -> tuple:
+    """(whether the model learns, its lanes, whether it learns from minibatches on the rate backend only)."""
     data = yaml.safe_load((MODELS / f"{name}.yaml").read_text())
-    return data["family"] == "nla", data.get("learning", {}).get("lanes", 32)
+    return data["family"] in ("nla", "pc"), data.get("learning", {}).get("lanes", 32), data["family"] == "pc"
 
 
 def run_command(cli, tmp_path, name, command, target, full=False):
@@ -99,6 +101,12 @@ LONG = {("nla_digits_microcircuit", "train", "rate"), ("nla_signals", "train", "
         ("nla_digits_microcircuit", "simulate", "brian2")}  # Brian2 microcircuit: test_brian2_nla.py
 
 
+#: Models whose network and code path another shipped model already runs (pc_digits; their update
+#: rules are tests/test_pc.py's): the default suite validates them; their other cells run in the
+#: full, slow matrix.
+SAME_PATH = {"pc_digits_equilibrium", "mlp_backprop_digits"}
+
+
 #: The default suite compiles to these (the other spiking targets build the same graph, and
 #: `simulate` runs it there) and checks these profiles; the full matrix takes every one.
 SHORT_COMPILE = ("brian2", "loihi")
@@ -113,16 +121,23 @@ def cases(full: bool) -> list:
     out += [(m, "train", b) for m in MODEL_FILES for b in BACKENDS]
     out += [(m, "export", kind) for m in MODEL_FILES for kind in ("exact", "approximate")]
     return [pytest.param(*c, id="-".join(c) + ("-full" if full else ""),
-                         marks=[pytest.mark.slow] if full or c in LONG else []) for c in out]
+                         marks=[pytest.mark.slow] if full or c in LONG or short_of(c) else []) for c in out]
+
+
+def short_of(case: tuple) -> bool:
+    name, command, target = case
+    return name in SAME_PATH and command != "validate"
 
 
 def verdict(res, out, name, command, target):
     """The run succeeded with its documented outputs, or was refused as the table says."""
-    learner, lanes = learns(name)
+    learner, lanes, minibatches = learns(name)
     if command == "train" and not learner:
         return expect_refusal(res, MODEL_REFUSALS[("train", "*", "no learning")])
     if (command, target) in REFUSALS:
         return expect_refusal(res, REFUSALS[(command, target)])
+    if command == "train" and target == "brian2" and minibatches:
+        return expect_refusal(res, MODEL_REFUSALS[("train", "brian2", "minibatches")])
     if command == "train" and target == "brian2" and lanes > 1:
         return expect_refusal(res, MODEL_REFUSALS[("train", "brian2", "lanes")])
     if command == "export":

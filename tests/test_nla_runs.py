@@ -80,7 +80,7 @@ def test_weights_for_another_network_are_refused(cli, tmp_path, spec_file):
 
 def test_train_refuses_bm_models(cli, tmp_path):
     res = cli("train", MODELS / "kim_fig3_solid.yaml", "--out", tmp_path / "o")
-    assert res.code == 2 and "family 'bm' has no learning to run; `train` is for nla models" in res.err
+    assert res.code == 2 and "family 'bm' has no learning to run; `train` is for nla, pc models" in res.err
 
 
 def test_digits_inference_with_short_duration(cli, tmp_path, spec_file):

@@ -1,5 +1,5 @@
-"""The model families' maths, backend-neutral: ``bm`` (Kim 2024) and ``nla`` (Senn et al. 2024),
-each behind the :class:`~neuromorph.families.base.Family` interface.
+"""The model families' maths, backend-neutral: ``bm`` (Kim 2024), ``nla`` (Senn et al. 2024) and
+``pc`` (predictive coding, Song et al. 2020), each behind the :class:`~neuromorph.families.base.Family` interface.
 
 Families are found by name: the built-in ones here, others added with :func:`register` (a test's
 toy family, a plugin)."""
@@ -16,6 +16,7 @@ REGISTRY = {
     "bm": "neuromorph.families.bm:BMFamily",
     "nla": "neuromorph.families.nla.family:NLAFamily",
     "nir": "neuromorph.families.nir:NirFamily",
+    "pc": "neuromorph.families.pc.family:PCFamily",
 }
 
 _registered: dict = {}

@@ -30,6 +30,7 @@ SUPPORTED_VERSIONS = (1,)
 FAMILIES = {
     "bm": "neuromorph.spec.bm",
     "nla": "neuromorph.spec.nla",
+    "pc": "neuromorph.spec.pc",
 }
 
 

@@ -228,12 +228,12 @@ def check(model: NLAModel) -> list:
     if model.record.dt is not None and steps(model.record.dt, model.dynamics.dt) is None:
         c.error("record.dt", f"{model.record.dt:g} s is not a whole multiple of dynamics.dt = {model.dynamics.dt:g} s")
     _check_timing(c, model)
-    _check_nir_exact(c, model)
-    _check_latency(c, model)
+    check_nir_exact(c, model)
+    check_latency(c, model)
     return c.problems
 
 
-def _check_latency(c: Checks, model: NLAModel) -> None:
+def check_latency(c: Checks, model) -> None:
     sp = model.spiking
     digits = model.task.kind == "digits"
     if sp.readout == "count" and not digits:
@@ -249,7 +249,7 @@ def _check_latency(c: Checks, model: NLAModel) -> None:
                                      "leaky integrator) itself: leave spiking.synapse and spiking.readout unset")
 
 
-def _check_nir_exact(c: Checks, model: NLAModel) -> None:
+def check_nir_exact(c: Checks, model) -> None:
     if not model.spiking.nir_exact:
         return
     if model.neuron.rho not in ("lif", "soft_lif") or model.neuron.tau_ref != 0:

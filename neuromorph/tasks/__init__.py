@@ -102,8 +102,10 @@ def run_inference(engine, model, progress=None) -> Result:
     n = len(next(iter(traces.values()))) if traces else 0
     t = np.arange(n) * every * model.dynamics.dt
     info = engine.run_info()
-    info.details.update(scheme=model.dynamics.scheme, lanes=engine.lanes, lookahead=model.neuron.lookahead,
-                        task=model.task.kind, model_dt=model.dynamics.dt)
+    info.details.update(lanes=engine.lanes, task=model.task.kind, model_dt=model.dynamics.dt)
+    for key, section in (("scheme", model.dynamics), ("lookahead", model.neuron)):  # the nla family's
+        if hasattr(section, key):
+            info.details[key] = getattr(section, key)
     return Result(t=t, traces=traces, info=info, metrics=metrics)
 
 

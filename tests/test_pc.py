@@ -1,0 +1,232 @@
+"""The pc family (predictive coding, Song et al. NeurIPS 2020): Z-IL's updates are backprop's,
+equilibrium updates approach them as the output clamp weakens, the shipped digits networks and
+their accuracies, Brian2 rate mode against the NumPy reference, the spiking network, the spec.
+
+Backprop is written here again, independently of the package: layers counted from the input,
+loss C = 1/2 ||y - x_L||^2, descent directions averaged over the minibatch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import yaml
+
+import neuromorph as nm
+from neuromorph import backends, families
+from neuromorph.families.nla import rho
+from neuromorph.families.pc import maths
+from neuromorph.families.pc.network import blocks, layers_of
+
+from .conftest import MODELS, load_data
+
+
+def tanh(u):
+    t = np.tanh(u)
+    return t, 1.0 - t**2, -2.0 * t * (1.0 - t**2)
+
+
+TRANSFER = {"logistic": rho.make("logistic"), "tanh": tanh,
+            "soft_lif": rho.make("soft_lif", tau_rc=0.02, tau_ref=0.002, amplitude=0.01, sigma=0.05)}
+
+
+def network(name: str, hidden: int, seed: int = 0):
+    """Random weights (5 inputs, ``hidden`` layers of 7, 3 outputs), a minibatch of 4 and targets.
+    Soft-LIF layers get biases near threshold and larger weights, so their units fire."""
+    rng = np.random.default_rng(seed)
+    sizes = [5] + [7] * hidden + [3]
+    gain, offset = (1.8, 1.0) if name == "soft_lif" else (0.6, 0.0)
+    Ws = [rng.normal(0, gain, (b, a)) for a, b in zip(sizes[:-1], sizes[1:])]
+    bs = [rng.normal(offset, 0.5, b) for b in sizes[1:]]
+    return Ws, bs, rng.uniform(0, 1, (4, 5)), rng.normal(0, 1, (4, 3))
+
+
+def reference_backprop(Ws, bs, x0, y, f):
+    """Backprop by the chain rule, layer by layer (independent of neuromorph's)."""
+    acts, pre = [x0], x0
+    values = []
+    for W, b in zip(Ws, bs):
+        v = pre @ W.T + b
+        values.append(v)
+        pre = f(v)[0]
+        acts.append(pre)
+    grad_v = -(y - values[-1])  # dC/dx_L
+    gW, gb = [], []
+    for k in reversed(range(len(Ws))):
+        gW.insert(0, -(grad_v.T @ acts[k]) / len(y))
+        gb.insert(0, -grad_v.mean(axis=0))
+        if k:
+            grad_v = (grad_v @ Ws[k]) * f(values[k - 1])[1]
+    return gW, gb
+
+
+def relative_errors(got, want) -> list:
+    return [float(np.linalg.norm(g - w) / np.linalg.norm(w)) for g, w in zip(got, want)]
+
+
+def flat(arrays) -> np.ndarray:
+    return np.concatenate([a.ravel() for a in arrays])
+
+
+@pytest.mark.parametrize("name", TRANSFER)
+@pytest.mark.parametrize("hidden", [1, 2, 3, 4])
+def test_z_il_updates_equal_backprop(name, hidden):
+    f = TRANSFER[name]
+    Ws, bs, x0, y = network(name, hidden)
+    want_W, want_b = reference_backprop(Ws, bs, x0, y, f)
+    got_W, got_b = maths.z_il(Ws, bs, x0, y, f)
+    assert max(relative_errors(got_W, want_W) + relative_errors(got_b, want_b)) <= 1e-10
+    # Z-IL's conditions broken: a step of 0.5, or every layer updated at the last step
+    half_W, _ = maths.z_il(Ws, bs, x0, y, f, gamma=0.5)
+    assert max(relative_errors(half_W, want_W)) > 0.4  # the error reaches layer L - k scaled by 0.5^k
+    L = len(Ws)
+    once_W, _ = maths.z_il(Ws, bs, x0, y, f, update_steps=[L - 1] * L)
+    assert max(relative_errors(once_W, want_W)) > 0.1
+
+
+#: Inference step and steps that relax each transfer function's networks to their fixed point.
+RELAX = {"logistic": (0.2, 400), "tanh": (0.2, 400), "soft_lif": (0.1, 1000)}
+
+
+@pytest.mark.parametrize("name", TRANSFER)
+@pytest.mark.parametrize("hidden", [1, 3])
+def test_equilibrium_updates_approach_backprop_as_the_clamp_weakens(name, hidden):
+    f = TRANSFER[name]
+    Ws, bs, x0, y = network(name, hidden)
+    want = flat(reference_backprop(Ws, bs, x0, y, f)[0])
+    gamma, steps = RELAX[name]
+    cosines = []
+    for clamp in (1.0, 0.1, 0.01, 0.001):
+        got = flat(maths.equilibrium(Ws, bs, x0, y, f, gamma, steps, clamp)[0])
+        cosines.append(float(got @ want / np.linalg.norm(got) / np.linalg.norm(want)))
+    print(name, hidden, "cosine with backprop at clamp 1, 0.1, 0.01, 0.001:", np.round(cosines, 4))
+    assert cosines[-1] >= 0.99
+    assert cosines[-1] > cosines[0]
+    assert all(b >= a - 1e-3 for a, b in zip(cosines, cosines[1:]))
+
+
+def engine_for(name: str):
+    model = nm.load(MODELS / f"{name}.yaml")
+    family = families.of(model)
+    return model, family, family.rate_engine(model, base_dir=MODELS)
+
+
+def test_shipped_digits_networks_reach_their_accuracies():
+    """Held-out accuracy at the fixed point: Z-IL >= 97 %, equilibrium >= 96 %, each within half
+    a point of the backprop network of the same architecture, epochs and seed."""
+    scores = {}
+    for name in ("pc_digits", "pc_digits_equilibrium", "mlp_backprop_digits"):
+        model, family, engine = engine_for(name)
+        scores[name] = family.trainer(model).accuracy(engine)["accuracy"]
+    print(scores)
+    assert scores["pc_digits"] >= 0.97 and scores["pc_digits_equilibrium"] >= 0.96
+    for name in ("pc_digits", "pc_digits_equilibrium"):
+        assert abs(scores[name] - scores["mlp_backprop_digits"]) <= 0.005
+
+
+def test_z_il_training_is_backprop_training(tmp_path):
+    """Two epochs from the same seed: Z-IL's weights are backprop's to rounding."""
+    runs = {}
+    for scheme in ("z_il", "backprop"):
+        data = load_data("pc_digits")
+        data.pop("weights")
+        data["learning"]["scheme"] = scheme
+        data["task"]["epochs"] = 2
+        path = tmp_path / f"{scheme}.yaml"
+        path.write_text(yaml.safe_dump(data))
+        runs[scheme] = nm.train(path)
+    a, b = runs["z_il"].weights, runs["backprop"].weights
+    assert np.abs(a.W - b.W).max() < 1e-12 and np.abs(a.W_in - b.W_in).max() < 1e-12
+    assert runs["z_il"].summary["metrics"]["accuracy"] == runs["backprop"].summary["metrics"]["accuracy"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["pc_digits", "pc_digits_equilibrium", "mlp_backprop_digits"])
+def test_shipped_weights_are_regenerated_exactly_from_the_seed(tmp_path, name):
+    data = load_data(name)
+    shipped = families.of(nm.load(MODELS / f"{name}.yaml")).weights(nm.load(MODELS / f"{name}.yaml"), MODELS)
+    data.pop("weights")
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data))
+    run = nm.train(path)
+    for key, value in shipped.arrays().items():
+        np.testing.assert_array_equal(getattr(run.weights, key), value)
+
+
+def test_timed_inference_settles_on_the_feed_forward_pass():
+    """The rate reference's timed run relaxes to the fixed point (the errors gone) within each
+    presentation: the first image starts there; the second, from the first's state, is within
+    1e-5 of it after 400 ms (the slowest mode of the trained network decays in about 25 ms)."""
+    import dataclasses
+
+    shipped = nm.load(MODELS / "pc_digits.yaml")
+    model = dataclasses.replace(shipped, task=dataclasses.replace(shipped.task, presentation=0.4))
+    family = families.of(model)
+    engine = family.rate_engine(model, base_dir=MODELS)
+    task = family.trainer(model).digits
+    order = task.test_idx[:16].reshape(8, 2)
+    _, ends = engine.run_protocol(task.protocol(order, learn=False), marks=task.ends(order))
+    Ws, bs = blocks(engine.weights, layers_of(model))
+    for slot in range(2):
+        fixed = maths.forward(Ws, bs, task.X[order[:, slot]], engine.f)[-1]
+        assert np.abs(ends[slot] - fixed).max() < 1e-5 * np.abs(fixed).max()
+
+
+def test_brian2_rate_mode_matches_the_numpy_reference():
+    """One presentation in 8 lanes: Brian2's equations against NumPy, nrmse <= 1e-3."""
+    model = nm.load(MODELS / "pc_digits.yaml")
+    rate = nm.simulate(MODELS / "pc_digits.yaml", backend="rate", duration=0.1).result
+    b2 = nm.simulate(MODELS / "pc_digits.yaml", backend="brian2", duration=0.1).result
+    x, y = rate.traces["u_out"], b2.traces["u_out"]
+    assert x.shape == y.shape and x.shape[1] == model.learning.lanes
+    assert np.sqrt(np.mean((x - y) ** 2)) / np.std(x) <= 1e-3
+
+
+def test_the_spiking_network_is_the_feed_forward_pass_at_the_fixed_point():
+    """The lowering: LIF hidden units, the trained weights scaled by the rate scales, and the
+    substitution that says what was not compiled."""
+    model = nm.load(MODELS / "pc_digits.yaml")
+    family = families.of(model)
+    weights = family.weights(model, MODELS)
+    graph = family.lower(model, weights, backends.get("nengo").traits())
+    assert type(graph.nodes["h1"]).__name__ == "LIF" and set(graph.nodes) == {"x", "input", "h1", "out"}
+    ids = [s.id for s in graph.substitutions]
+    assert "pc.fixed_point" in ids and "nla.inference_only" not in ids
+    Ws, _ = blocks(weights, layers_of(model))
+    edge = [e for e in graph.edges if e.target == "out"][0]
+    np.testing.assert_allclose(edge.weights, Ws[1] * model.neuron.amplitude)
+    back = family.weights_from_graph(model, graph, weights)
+    np.testing.assert_allclose(back.W, weights.W)
+
+
+@pytest.mark.parametrize("backend", ["brian2-spiking", "nengo", "loihi"])
+def test_pc_digits_runs_in_spikes(backend):
+    """Two presentations of 8 images on each spiking backend: the run records its substitutions
+    and classifies at least 14 of the 16 (the rate model: 16)."""
+    run = nm.simulate(MODELS / "pc_digits.yaml", backend=backend, duration=0.2)
+    assert run.result.metrics["test_samples"] == 16
+    assert run.result.metrics["accuracy"] >= 14 / 16
+    assert "pc.fixed_point" in [s["id"] for s in run.summary["backend_info"]["substitutions"]]
+
+
+@pytest.mark.parametrize("change,path,message", [
+    ({"learning": {"scheme": "zil"}}, "learning.scheme", "z_il"),
+    ({"learning": {"scheme": "z_il", "steps": 10}}, "learning.steps", "one per weight layer"),
+    ({"learning": {"scheme": "z_il", "clamp": 0.5}}, "learning.clamp", "equilibrium"),
+    ({"learning": {"scheme": "backprop", "gamma": 0.5}}, "learning.gamma", "no inference steps"),
+    ({"network": {"layers": [64, 100, 3]}}, "network.layers", "64 inputs and 10 outputs"),
+    ({"record": {"variables": ["u"]}}, "record.variables[0]", "u_out"),
+])
+def test_bad_pc_specs_are_refused_with_the_key(cli, spec_file, change, path, message):
+    data = load_data("pc_digits")
+    data.pop("weights")
+    for section, values in change.items():
+        data[section] = dict(data.get(section, {}), **values) if section != "network" else values
+    res = cli("validate", spec_file(data))
+    assert res.code == 2 and path in res.err and message in res.err and "Traceback" not in res.err, res.err
+
+
+def test_z_il_with_another_step_is_warned_about(cli, spec_file):
+    data = load_data("pc_digits")
+    data["learning"]["gamma"] = 0.5
+    res = cli("validate", spec_file(data))
+    assert res.code == 0 and "learning.gamma" in res.err + res.out and "gamma = 1" in res.err + res.out
