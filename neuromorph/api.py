@@ -189,6 +189,19 @@ def compare(model, backends_: list | None = None, *, presentation_times=None, se
                               profiles=profiles, workers=workers, scheduler=scheduler)
 
 
+def compare_models(models: list, backends_: list | None = None, *, presentation_times=None, seeds: int = 1,
+                   profiles=None, out=None, progress=None, workers: int | None = None, scheduler: str | None = None):
+    """Compare several classification models of one task (paths or loaded specs), each on
+    ``backends_``; with ``out``, write each model's report into ``out/<model>/`` and one report of
+    them all into ``out`` (:mod:`neuromorph.compare.models`). Returns the combined document."""
+    from .compare.models import compare_models as run
+
+    loaded = [_model(m) for m in models]
+    names = backends_ or backends.names()
+    return run([m for m, _ in loaded], names, presentation_times, seeds, out, spec_files=[f for _, f in loaded],
+               progress=progress, profiles=profiles, workers=workers, scheduler=scheduler)
+
+
 def sweep(model, grid: list, backends_: list | None = None, *, seeds: int = 1, out, workers: int | None = None,
           scheduler: str | None = None, resume: bool = False, on_done=None, on_start=None,
           codegen: str | None = None) -> dict:
@@ -258,4 +271,5 @@ def info() -> dict:
     return {"families": families.names(), "backends": found, "hardware_profiles": profile_names()}
 
 
-__all__ = ["load", "validate", "simulate", "train", "compile", "compare", "deploy", "check", "info", "SpecError"]
+__all__ = ["load", "validate", "simulate", "train", "compile", "compare", "compare_models", "deploy", "check", "info",
+           "SpecError"]

@@ -284,7 +284,7 @@ def _cluster_options(f):
 
 
 @main.command()
-@click.argument("model", type=click.Path(dir_okay=False))
+@click.argument("models", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--backends", "-b", default=DEFAULT_COMPARE, show_default=True,
               help="Comma-separated backends; the reference (rate; brian2-spiking for .nir files) always runs.")
 @click.option("--presentation-times", help="Classification models: seconds per image (default "
@@ -298,15 +298,24 @@ def _cluster_options(f):
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of neuromorph errors.")
 @_nir_options
-def compare(model, backends, presentation_times, seeds, profiles, out, workers, scheduler, progress, debug, input_file,
+def compare(models, backends, presentation_times, seeds, profiles, out, workers, scheduler, progress, debug, input_file,
             nir_dt, integration):
     """Run MODEL on several backends with the same inputs and seeds; write OUT/metrics.json,
     OUT/report.md, OUT/report.html and OUT/plots/. A .nir MODEL (with --input) is measured
-    against brian2-spiking (the float per-step map): spike-train and output agreement."""
+    against brian2-spiking (the float per-step map): spike-train and output agreement.
+
+    Several MODELs (classification models of one task, e.g. nla_digits, pc_digits and
+    mlp_backprop_digits) are each compared into OUT/<model>/, and OUT gets one report of them all:
+    rate and spiking accuracy against presentation time, energy per inference, training time."""
     from . import api
     from .compare.report import text_table
     from .compare.runner import plan_steps
 
+    if len(models) > 1:
+        _compare_models(models, backends, presentation_times, seeds, profiles, out, workers, scheduler, progress,
+                        debug, {"input": input_file, "dt": nir_dt, "integration": integration})
+        return
+    model = models[0]
     ir = _load(model, {"input": input_file, "dt": nir_dt, "integration": integration})
     if getattr(ir, "family", "") == "nir":
         model = ir
@@ -321,6 +330,30 @@ def compare(model, backends, presentation_times, seeds, profiles, out, workers, 
             _, doc = api.compare(model, names, presentation_times=times, seeds=seeds, profiles=chips, out=out,
                                  progress=update, workers=workers, scheduler=scheduler)
     click.echo(text_table(doc))
+    click.echo(f"report: {Path(out) / 'report.html'}")
+
+
+def _compare_models(paths, backends, presentation_times, seeds, profiles, out, workers, scheduler, progress, debug,
+                    nir_options):
+    from . import api
+    from .compare.models import accuracy_rows
+    from .compare.runner import plan_steps
+
+    if any(v is not None for v in nir_options.values()):
+        _fail("--input, --nir-dt and --integration apply to one .nir model, not to a comparison of several")
+    irs = [_load(p) for p in paths]
+    with _reported(debug):
+        names = _names(backends)
+        times = _floats(presentation_times, "--presentation-times")
+        chips = _profiles(profiles)
+        total = sum(plan_steps(ir, names, times, seeds, chips) for ir in irs)
+        with _progress_bar(_show(progress), total, f"compare {len(irs)} models") as update:
+            doc = api.compare_models(list(paths), names, presentation_times=times, seeds=seeds, profiles=chips,
+                                     out=out, progress=update, workers=workers, scheduler=scheduler)
+    header, rows = accuracy_rows(doc)
+    widths = [max(len(str(r[i])) for r in [header] + rows) for i in range(len(header))]
+    for row in [header] + rows:
+        click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths)))
     click.echo(f"report: {Path(out) / 'report.html'}")
 
 

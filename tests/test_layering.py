@@ -71,3 +71,14 @@ def test_no_family_branches_outside_families():
     bad = [f"{p.relative_to(PACKAGE)}:{n}" for folder in ("backends", "hardware", "compare", "run")
            for p in modules(folder) for n, line in enumerate(p.read_text().splitlines(), 1) if pattern.search(line)]
     assert not bad
+
+
+def test_no_backend_names_a_family():
+    """Backends reach families only through the interface: no file under backends/ names the
+    pc or nla family or imports a family's package (the predictive coding issue's bar)."""
+    import re
+
+    pattern = re.compile(r"""["']pc["']|\bfamilies\.(pc|nla|bm)\b|\bfamily\s*==|\bpc_""")
+    bad = [f"{p.relative_to(PACKAGE)}:{n}" for p in modules("backends")
+           for n, line in enumerate(p.read_text().splitlines(), 1) if pattern.search(line)]
+    assert not bad

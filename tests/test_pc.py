@@ -7,11 +7,15 @@ loss C = 1/2 ||y - x_L||^2, descent directions averaged over the minibatch."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+
 import numpy as np
 import pytest
 import yaml
 
 import neuromorph as nm
+import neuromorph.api
 from neuromorph import backends, families
 from neuromorph.families.nla import rho
 from neuromorph.families.pc import maths
@@ -230,3 +234,107 @@ def test_z_il_with_another_step_is_warned_about(cli, spec_file):
     data["learning"]["gamma"] = 0.5
     res = cli("validate", spec_file(data))
     assert res.code == 0 and "learning.gamma" in res.err + res.out and "gamma = 1" in res.err + res.out
+
+
+# -- the seed's comparison: several models of one task in one report ---------------------------------
+def short_copy(name: str, folder, duration: float = 0.04):
+    """The shipped model with ``task.duration`` (a few images per lane) in 8 lanes, weights by
+    absolute path."""
+    data = load_data(name)
+    data["task"]["duration"] = duration
+    data["learning"]["lanes"] = 8
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.fixture(scope="module")
+def several(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("several")
+    paths = [short_copy(n, folder) for n in ("nla_digits", "pc_digits")]
+    out = folder / "report"
+    doc = nm.api.compare_models(paths, ["rate", "nengo"], presentation_times=[0.02, 0.05], profiles=["loihi1"],
+                                out=out)
+    return paths, doc, out
+
+
+@pytest.mark.xdist_group("several")
+def test_several_models_compare_into_one_report(several):
+    paths, doc, out = several
+    assert doc["format"] == "neuromorph.compare-models/1" and list(doc["models"]) == [p.stem for p in paths]
+    for path in paths:
+        name = path.stem
+        m = doc["models"][name]
+        own = json.loads((out / name / "metrics.json").read_text())  # the model's own comparison
+        for t in ("0.02", "0.05"):
+            assert m["rate_accuracy"][t] == own["backends"]["rate"]["accuracy"][t]
+            assert m["accuracy"]["nengo"][t] == own["backends"]["nengo"]["accuracy"][t]
+            assert m["energy_j"]["nengo"][t]["loihi1"] > 0
+        assert (out / name / "report.html").is_file()
+    # the rate accuracy is the rate model's run at that presentation time
+    alone = nm.simulate(paths[1], backend="rate", presentation=0.05).result.metrics["accuracy"]
+    assert doc["models"]["pc_digits"]["rate_accuracy"]["0.05"] == alone
+    # training figures: recorded in the pc weights files, not in the older nla_digits file
+    assert doc["models"]["pc_digits"]["trained_accuracy"] >= 0.97
+    assert doc["models"]["pc_digits"]["training"]["wall_s"] > 0
+    assert doc["models"]["pc_digits"]["training"]["sample_steps_per_s"] > 0
+    assert doc["models"]["nla_digits"]["training"] is None
+    md = (out / "report.md").read_text()
+    for name in doc["models"]:
+        assert f"| {name} |" in md
+    assert "not recorded" in md and "Energy per inference" in md and "plots/accuracy_by_model.png" in md
+    assert (out / "plots" / "accuracy_by_model.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.xdist_group("several")
+def test_the_several_models_report_renders_in_headless_chromium(several, tmp_path):
+    from .test_compare import chromium
+
+    browser = chromium()
+    if browser is None:
+        pytest.skip("Debian's chromium is not installed (make test installs it when apt-get can)")
+    *_, out = several
+    shot = tmp_path / "shot.png"
+    cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,1800", f"--screenshot={shot}",
+           (out / "report.html").as_uri()]
+    subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+    import matplotlib.image
+
+    pixels = matplotlib.image.imread(shot)
+    assert pixels.shape[:2] == (1800, 1200) and pixels[..., :3].std() > 0.05
+    assert pixels[900:, :, :3].std() > 0.05  # the tables and the figure reach down the page
+
+
+@pytest.mark.slow
+def test_the_seed_comparison_at_full_length(cli, tmp_path):
+    """nla_digits, pc_digits, pc_digits_equilibrium and mlp_backprop_digits on the whole test split,
+    every backend, the default presentation times, Loihi energy: the report holds every figure."""
+    names = ("nla_digits", "pc_digits", "pc_digits_equilibrium", "mlp_backprop_digits")
+    out = tmp_path / "r"
+    res = cli("compare", *[MODELS / f"{n}.yaml" for n in names], "--profiles", "loihi1,loihi2", "--out", out)
+    assert res.code == 0, res.err
+    doc = json.loads((out / "metrics.json").read_text())
+    md = (out / "report.md").read_text()
+    for name in names:
+        m = doc["models"][name]
+        assert set(m["accuracy"]) >= {"brian2", "brian2-spiking", "nengo", "loihi"}
+        assert all(len(acc) == 6 for acc in m["accuracy"].values())
+        assert m["energy_j"]["loihi"]["0.1"]["loihi1"] > 0
+        assert f"| {name} |" in md
+        print(name, {b: acc for b, acc in m["accuracy"].items()}, m["rate_accuracy"])
+    pcs = [doc["models"][n] for n in names[1:]]
+    assert all(m["training"]["wall_s"] > 0 for m in pcs)
+    assert pcs[0]["trained_accuracy"] >= 0.97 and pcs[1]["trained_accuracy"] >= 0.96
+    # Z-IL trains backprop's weights (to 3e-15), so the two runs agree to an image at most
+    for backend, acc in pcs[0]["accuracy"].items():
+        for t, value in acc.items():
+            assert abs(value - pcs[2]["accuracy"][backend][t]) <= 1 / 449 + 1e-12
+
+
+def test_several_models_of_different_tasks_are_refused(cli, tmp_path):
+    out = tmp_path / "r"
+    res = cli("compare", MODELS / "kim_fig5.yaml", MODELS / "pc_digits.yaml", "-b", "rate", "--out", out)
+    assert res.code == 2 and "kim_fig5" in res.err and "classification" in res.err and "Traceback" not in res.err
+    assert not out.exists()

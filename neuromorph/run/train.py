@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import platform
 import time as _time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -210,7 +211,10 @@ def write_outputs(run: TrainRun, out) -> list:
     out = Path(out)
     family = families.of(run.model)
     meta = {"model": run.model.name, "spec_sha256": run.summary["spec_sha256"], "seed": run.model.seed,
-            "metrics": {k: v for k, v in run.summary["metrics"].items() if k != "confusion"}}
+            "metrics": {k: v for k, v in run.summary["metrics"].items() if k != "confusion"},
+            "training": {"backend": run.summary["backend"], "wall_s": run.summary["wall_s"],
+                         "sample_steps_per_s": run.summary["sample_steps_per_s"],
+                         "cpu": platform.processor() or platform.machine()}}
     write_bytes_atomic(out / "weights.npz", family.weights_bytes(run.model, run.weights, meta))
     write_bytes_atomic(out / "summary.json", json.dumps(run.summary, indent=2, default=json_default).encode())
     warnings = []
