@@ -12,6 +12,9 @@ recorded as a :class:`~neuromorph.graph.network.Substitution` on the new graph.
   power :math:`\int h^2 = 1/(4\tau)`;
 - encoders off chip: Poisson encoders, where an off-chip population passes at most one spike
   per step, become Bernoulli encoders (p = min(rate dt, 1): the same mean rate up to 1/dt);
+- prospective kicks on chip: a host current (an Input of values into on-chip neurons) becomes
+  spike bursts from off-chip relay neurons, one positive and one negative per input, whose
+  counts quantize the kick to :data:`KICK_LEVELS` levels (at most one spike per step);
 - initial voltages: set to 0 where a target cannot set them;
 - refractory period on a step grid: recorded (effectively tau_ref - dt/2; population codes solve
   their decoders for it);
@@ -27,8 +30,8 @@ import numpy as np
 
 from .edges import Alpha, Connection, Lowpass
 from .network import Graph, Substitution
-from .nodes import (IF, LI, LIF, BernoulliEncoder, CubaLIF, GraphError, Integrator, PoissonEncoder, RegularEncoder,
-                    Signal)
+from .nodes import (IF, LI, LIF, BernoulliEncoder, CubaLIF, GraphError, Input, Integrator, PoissonEncoder,
+                    RegularEncoder, Signal)
 from .target import Traits
 
 
@@ -153,6 +156,36 @@ def encoders_off_chip(graph: Graph, traits: Traits) -> Graph:
     return graph.replace(nodes=nodes).substituted(*subs)
 
 
+#: Spikes a whole kick (a change of the input from 0 to 1) is sent as on a chip.
+KICK_LEVELS = 4
+
+
+def kicks_on_chip(graph: Graph, traits: Traits) -> Graph:
+    """Prospective kicks (``meta['prospective']``: Input name -> the Input it is d/dt of) as spike
+    bursts where neurons run on a chip: the kick's area Delta x per input, quantized to
+    1 / KICK_LEVELS, leaves as round(|Delta x| KICK_LEVELS) spikes of a positive or a negative
+    relay neuron in the steps after the change, on edges with weights +-W / KICK_LEVELS."""
+    kicks = graph.meta.get("prospective") or {}
+    if not traits.chip or not kicks:
+        return graph
+    nodes, edges = dict(graph.nodes), []
+    for e in graph.edges:
+        if e.source in kicks:
+            w = e.matrix(graph.nodes[e.target].size, graph.nodes[e.source].size) / KICK_LEVELS
+            e = dataclasses.replace(e, weights=np.hstack([w, -w]))
+        edges.append(e)
+    for name in kicks:
+        nodes[name] = Input(2 * graph.nodes[name].size, kind="spikes")
+    dt = traits.step(graph.dt)
+    meta = dict(graph.meta, kick_bursts={name: KICK_LEVELS for name in kicks})
+    sub = Substitution("input.kick_as_spikes", "the prospective kick as a host current",
+                       f"bursts of up to {KICK_LEVELS} spikes from off-chip relay neurons (+ and -) after each change, "
+                       f"one per {dt * 1e3:g} ms step", f"{traits.name} takes only spikes from off chip; the kick is "
+                       f"quantized to 1/{KICK_LEVELS} of a full input change and spread over up to {KICK_LEVELS} steps",
+                       {"levels": KICK_LEVELS})
+    return graph.replace(nodes=nodes, edges=tuple(edges), meta=meta).substituted(sub)
+
+
 def initial_voltages(graph: Graph, traits: Traits) -> Graph:
     if traits.settable_voltage:
         return graph
@@ -234,8 +267,8 @@ def chip_records(graph: Graph, traits: Traits) -> Graph:
     return graph.substituted(*subs)
 
 
-PASSES = (step, cuba_on_chip, synapses_on_chip, encoders_off_chip, initial_voltages, refractory_on_grid, reset_modes,
-          if_refractory, chip_records)
+PASSES = (step, cuba_on_chip, synapses_on_chip, encoders_off_chip, kicks_on_chip, initial_voltages, refractory_on_grid,
+          reset_modes, if_refractory, chip_records)
 
 
 def legalize(graph: Graph, traits: Traits) -> Graph:

@@ -282,7 +282,11 @@ class Spiking:
     ``between``: what happens between images: ``continuous`` (one stream, as in the rate model)
     or ``reset`` (every image starts from the network's initial state);
     ``initial``: the membranes' initial state: ``random`` (uniform in [0, 1) of threshold, the
-    stationary spread of a firing population) or ``rest`` (v = 0).
+    stationary spread of a firing population) or ``rest`` (v = 0);
+    ``prospective``: the look-ahead kick at input changes: the host adds the current
+    tau_rc dJ/dt to the first layer's neurons (and tau_syn dJ/dt through a first-order synapse),
+    J = W x the expected input current, so a new image moves their membranes by Delta J at once
+    (NLA's prospective tau du/dt, integrated over the jump).
     """
 
     dt: PositiveReal = 0.0001
@@ -304,6 +308,7 @@ class Spiking:
     readout_window: Annotated[float, Strict(), Field(gt=0.0, le=1.0)] = 1.0
     between: Literal["continuous", "reset"] = "continuous"
     initial: Literal["random", "rest"] = "random"
+    prospective: StrictBool = False
 
 
 def _sign(value):

@@ -3,7 +3,7 @@ run settings, validated like model specs (every problem at once, with file, key 
 
 Run settings override the model's ``spiking`` section (``input_rate``, ``tau_syn``, ``dt``,
 ``neurons`` and, for NLA models, the latency choices ``encoding``, ``synapse``, ``readout``,
-``readout_window``, ``between``, ``initial``), the presentation times and seeds of the comparison,
+``readout_window``, ``between``, ``initial``, ``prospective``), the presentation times and seeds of the comparison,
 and the simulated duration.
 Paths are relative to the manifest's folder.
 """
@@ -14,7 +14,7 @@ from dataclasses import field
 from pathlib import Path
 from typing import Annotated, Literal, Optional
 
-from pydantic import Field, Strict, TypeAdapter, ValidationError
+from pydantic import StrictBool, Field, Strict, TypeAdapter, ValidationError
 from pydantic.dataclasses import dataclass
 
 from ..errors import Problem, unknown_name
@@ -32,7 +32,7 @@ class RunSettings:
     ``duration`` (s), and spiking overrides: ``input_rate`` (Hz), ``tau_syn`` (s), ``dt`` (s),
     ``neurons`` (per represented dimension), and the latency choices of NLA models (as in a
     spec's ``spiking`` section: ``encoding``, ``synapse``, ``readout``, ``readout_window``,
-    ``between``, ``initial``)."""
+    ``between``, ``initial``, ``prospective``)."""
 
     presentation_times: Optional[tuple[PositiveReal, ...]] = None
     seeds: Annotated[int, Strict(), Field(ge=1, le=100)] = 1
@@ -47,6 +47,7 @@ class RunSettings:
     readout_window: Optional[Annotated[float, Strict(), Field(gt=0.0, le=1.0)]] = None
     between: Optional[Literal["continuous", "reset"]] = None
     initial: Optional[Literal["random", "rest"]] = None
+    prospective: Optional[StrictBool] = None
 
 
 @dataclass(config=CONFIG, frozen=True)

@@ -244,6 +244,15 @@ def check_latency(c: Checks, model) -> None:
     if sp.synapse == "none" and sp.readout != "count":
         c.error("spiking.synapse", "without a synaptic filter the read-out sees single spikes: use readout: count "
                                    "(spike counts over the window) or a synapse (alpha, lowpass)")
+    if sp.prospective:
+        if sp.synapse == "alpha" or sp.nir_exact:
+            c.error("spiking.prospective", "the kick makes first-order filters and membranes jump with their input; "
+                                           "use synapse: lowpass or none (alpha and NIR's CubaLIF filter twice)")
+        if model.neuron.rho not in ("lif", "soft_lif"):
+            c.error("spiking.prospective", f"kicks LIF membranes (rho: lif or soft_lif), not {model.neuron.rho} units")
+        layers = getattr(model.network, "layers", None)
+        if layers is None or len(layers) < 3:
+            c.error("spiking.prospective", "kicks the first hidden layer of a layered network with inputs")
     if sp.nir_exact and (sp.synapse != "alpha" or sp.readout != "end"):
         c.error("spiking.nir_exact", "sets the synapses (first-order, inside CubaLIF neurons) and the read-out (a "
                                      "leaky integrator) itself: leave spiking.synapse and spiking.readout unset")

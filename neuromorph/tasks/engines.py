@@ -51,6 +51,31 @@ def window_means(v: np.ndarray, w: int, dt: float) -> np.ndarray:
     return out
 
 
+def rate_of_change(x: np.ndarray, dt: float) -> np.ndarray:
+    """(x_k - x_{k-1}) / dt per step of ``x`` (K, L, n), with x_{-1} = 0: the host's prospective
+    kick (the input starts from nothing)."""
+    return np.diff(x, axis=0, prepend=np.zeros_like(x[:1])) / dt
+
+
+def burst_counts(change: np.ndarray, levels: int) -> np.ndarray:
+    """Spike counts (K, L, 2 n) of a kick sent as bursts: from the step of each change of x
+    (``change``: x_k - x_{k-1}, (K, L, n)), round(|change| levels) spikes, one per step, from the
+    positive (first n) or negative (last n) relay neuron; a burst still running when the next
+    change comes is cut short."""
+    n = change.shape[-1]
+    counts = np.rint(np.abs(change) * levels)
+    out = np.zeros(change.shape[:-1] + (2 * n,))
+    left = np.zeros(change.shape[1:-1] + (2 * n,))
+    for k in range(change.shape[0]):
+        new = np.concatenate([np.where(change[k] > 0, counts[k], 0.0), np.where(change[k] < 0, counts[k], 0.0)],
+                             axis=-1)
+        changed = np.concatenate([change[k] != 0, change[k] != 0], axis=-1)
+        left = np.where(changed, new, left)
+        out[k] = left > 0
+        left = np.maximum(left - 1, 0)
+    return out
+
+
 class InferenceOnly(NeuromorphError):
     """The engine runs trained weights; it does not learn."""
 
@@ -118,6 +143,10 @@ class GraphEngine:
         row per model step."""
         dt = self.model.dynamics.dt
         given = {"x": x, "target": target}
+        bursts = graph.meta.get("kick_bursts") or {}
+        for kick, source in (graph.meta.get("prospective") or {}).items():
+            change = rate_of_change(given[source], dt)
+            given[kick] = burst_counts(change * dt, bursts[kick]) if kick in bursts else change
         inputs = {name: given[name] for name in graph.inputs()}
         rec = self.simulator.run_graph(graph, inputs=inputs, input_dt=dt, duration=x.shape[0] * dt,
                                        sample_dt=dt, seed=spiking_seed(self.model), progress=None)

@@ -65,10 +65,15 @@ class NLAFamily(Family):
         from ...seeds import spiking_seed
         from ...tasks import make_task
 
+        from ...tasks.engines import rate_of_change
+
         protocol = make_task(model).eval_protocol()
         dt = model.dynamics.dt
-        return {"inputs": {"x": protocol.x[:, :copies]}, "input_dt": dt, "duration": protocol.steps * dt,
-                "sample_dt": dt, "seed": spiking_seed(model)}
+        inputs = {"x": protocol.x[:, :copies]}
+        if model.spiking.prospective:
+            inputs["kick"] = rate_of_change(inputs["x"], dt)
+        return {"inputs": inputs, "input_dt": dt, "duration": protocol.steps * dt, "sample_dt": dt,
+                "seed": spiking_seed(model)}
 
     def sequence_labels(self, model) -> dict:
         from ...tasks import make_task

@@ -144,6 +144,8 @@ def lower(model, weights, traits, copies: int = 1, nudging=None) -> Graph:
         meta["count_readout"] = {"probe": "u_out", "window": sp.readout_window * model.task.presentation}
     if sp.between == "reset":
         meta["reset_between"] = True
+    if sp.prospective:
+        meta["prospective"] = {"kick": "x"}  # Input "kick" carries d/dt of Input "x"
     return Graph(name=model.name, nodes=nodes, edges=tuple(edges), probes={"u_out": Probe("out", "value")},
                  dt=sp.dt, copies=copies, substitutions=tuple(subs + common_substitutions(model, micro, bool(st.n_in))
                                                               + latency_substitutions(model)),
@@ -215,6 +217,15 @@ def latency_substitutions(model) -> list:
                                 "every image from the network's initial state",
                                 "the previous image no longer lingers in membranes and filters; run as one lane "
                                 "per image, so every target can do it"))
+    if sp.prospective:
+        tau = f"tau_rc = {model.neuron.tau_rc * 1e3:g} ms" + (f" and tau_syn = {sp.tau_syn * 1e3:g} ms"
+                                                             if sp.synapse == "lowpass" else "")
+        out.append(Substitution("input.prospective", f"first-layer membranes lagging each new image by {tau}",
+                                "a host current tau dJ/dt at every change of the input (J = W x): the membranes "
+                                "(and synapses) jump by Delta J",
+                                "NLA's prospective principle in spikes: the look-ahead tau du/dt, integrated over the "
+                                "jump, is computed on the host where the image is known",
+                                {"tau_rc_s": model.neuron.tau_rc}))
     if sp.initial == "rest":
         out.append(Substitution("initial.rest", "membranes spread uniformly in [0, 1) of threshold", "v = 0",
                                 "every neuron starts at rest (the state a reset restores on chip)"))
@@ -237,9 +248,25 @@ def layered(model, weights, st, copies, keep, nodes, edges) -> list:
             node, unit_scale, subs = spiking_unit(model, size, weights.b[layer], v0_for(model, name, copies, size))
             nodes[name] = node
             edges.append(Connection(pre, name, W * scale, syn))
+            if k == 0 and model.spiking.prospective:
+                nodes["kick"] = Input(st.n_in)
+                edges.extend(kick_edges(model, W, name))
             scale = unit_scale
         pre = name
     return subs
+
+
+def kick_edges(model, W_in, target: str) -> list:
+    r"""The prospective kick into the first hidden layer: the host's input ``kick`` is dx/dt (1/s)
+    of the input rates, so the current :math:`W_{in}\,\tau\,\dot x = \tau \dot J` enters the
+    membranes directly with tau = tau_rc (a step of J by Delta J moves v by Delta J at once), and,
+    with first-order synapses, also through the synapse with tau = tau_syn (the filtered current
+    then jumps to the new J at once)."""
+    sp = model.spiking
+    edges = [Connection("kick", target, W_in * model.neuron.tau_rc, None)]
+    if sp.synapse == "lowpass":
+        edges.append(Connection("kick", target, W_in * sp.tau_syn, Lowpass(sp.tau_syn)))
+    return edges
 
 
 def recurrent(model, weights, st, copies, keep, nodes, edges) -> list:
