@@ -63,3 +63,10 @@ def cli():
         return CliResult(result)
 
     return run
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests of an xdist group (a group runs on one worker, one test after another) first, in the
+    order collected: the long groups start while single tests can still fill the other worker, so
+    both workers finish together (longest work first)."""
+    items.sort(key=lambda item: item.get_closest_marker("xdist_group") is None)

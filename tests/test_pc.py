@@ -310,17 +310,19 @@ def test_the_several_models_report_renders_in_headless_chromium(several, tmp_pat
 @pytest.mark.slow
 def test_the_seed_comparison_at_full_length(cli, tmp_path):
     """nla_digits, pc_digits, pc_digits_equilibrium and mlp_backprop_digits on the whole test split,
-    every backend, the default presentation times, Loihi energy: the report holds every figure."""
+    the three spiking backends at 20, 50 and 100 ms, Loihi energy: the report holds every figure
+    (Brian2 rate mode is checked against NumPy on its own, above)."""
     names = ("nla_digits", "pc_digits", "pc_digits_equilibrium", "mlp_backprop_digits")
     out = tmp_path / "r"
-    res = cli("compare", *[MODELS / f"{n}.yaml" for n in names], "--profiles", "loihi1,loihi2", "--out", out)
+    res = cli("compare", *[MODELS / f"{n}.yaml" for n in names], "-b", "rate,brian2-spiking,nengo,loihi",
+              "--presentation-times", "0.02,0.05,0.1", "--profiles", "loihi1,loihi2", "--out", out)
     assert res.code == 0, res.err
     doc = json.loads((out / "metrics.json").read_text())
     md = (out / "report.md").read_text()
     for name in names:
         m = doc["models"][name]
-        assert set(m["accuracy"]) >= {"brian2", "brian2-spiking", "nengo", "loihi"}
-        assert all(len(acc) == 6 for acc in m["accuracy"].values())
+        assert set(m["accuracy"]) >= {"brian2-spiking", "nengo", "loihi"}
+        assert all(len(acc) == 3 for acc in m["accuracy"].values())
         assert m["energy_j"]["loihi"]["0.1"]["loihi1"] > 0
         assert f"| {name} |" in md
         print(name, {b: acc for b, acc in m["accuracy"].items()}, m["rate_accuracy"])
