@@ -1,10 +1,12 @@
 """Accuracy, gap to the rate model, spikes and energy per inference against presentation time.
 
 nla_digits (shipped weights) on loihi (emulator), nengo and brian2-spiking, at 5 to 200 ms per
-image, 3 spiking seeds each (mean and 95 % Student-t interval), in two configurations: the design
-card's defaults (Poisson inputs, alpha synapses, the read-out's value at the end of each
-presentation) and the best latency choices recorded so far (``deploy/digits_on_loihi_fast.yaml``:
-regular inputs, no synaptic filter, spike counts over the presentation). Gap = rate accuracy at
+image, 3 spiking seeds each (mean and 95 % Student-t interval), in three configurations: the
+design card's defaults (Poisson inputs, alpha synapses, the read-out's value at the end of each
+presentation); the best latency choices recorded so far (``deploy/digits_on_loihi_fast.yaml``:
+regular inputs, no synaptic filter, spike counts over the presentation); and first-order synapses
+with the prospective kick (``lowpass_kick``: regular inputs, 15 ms low-pass synapses, counts,
+``spiking.prospective``). Gap = rate accuracy at
 the same presentation time minus spiking accuracy, in points. Energy per inference on the Loihi 1
 and Loihi 2 profiles (hardware/energy.py). The runs go through ``neuromorph sweep``; pass
 ``--workers N`` to spread them over N processes, ``--quick`` for 20, 50 and 100 ms and one seed.
@@ -32,6 +34,8 @@ TIMES = "0.005,0.01,0.02,0.05,0.1,0.2"
 CONFIGS = {
     "design_defaults": [],
     "fast": ["spiking.encoding=regular", "spiking.synapse=none", "spiking.readout=count"],
+    "lowpass_kick": ["spiking.encoding=regular", "spiking.synapse=lowpass", "spiking.readout=count",
+                     "spiking.prospective=true"],
 }
 
 

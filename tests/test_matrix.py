@@ -120,11 +120,14 @@ def cases(full: bool) -> list:
     out += [(m, "check", p) for m in MODEL_FILES for p in PROFILES if full or p in SHORT_CHECK]
     out += [(m, "train", b) for m in MODEL_FILES for b in BACKENDS]
     out += [(m, "export", kind) for m in MODEL_FILES for kind in ("exact", "approximate")]
+    if not full:  # their full-length cells cover them
+        out = [c for c in out if not full_only(c)]
     return [pytest.param(*c, id="-".join(c) + ("-full" if full else ""),
-                         marks=[pytest.mark.slow] if full or c in LONG or short_of(c) else []) for c in out]
+                         marks=[pytest.mark.slow] if full or c in LONG else []) for c in out]
 
 
-def short_of(case: tuple) -> bool:
+def full_only(case: tuple) -> bool:
+    """Cells that run only at full length, in the slow matrix."""
     name, command, target = case
     if name == "pc_digits" and command == "simulate":  # tests/test_pc.py runs it on every backend
         return True
