@@ -253,8 +253,7 @@ def several(tmp_path_factory):
     folder = tmp_path_factory.mktemp("several")
     paths = [short_copy(n, folder) for n in ("nla_digits", "pc_digits")]
     out = folder / "report"
-    doc = nm.api.compare_models(paths, ["rate", "nengo"], presentation_times=[0.02, 0.05], profiles=["loihi1"],
-                                out=out)
+    doc = nm.api.compare_models(paths, ["rate", "nengo"], presentation_times=[0.02, 0.05], out=out)
     return paths, doc, out
 
 
@@ -269,7 +268,6 @@ def test_several_models_compare_into_one_report(several):
         for t in ("0.02", "0.05"):
             assert m["rate_accuracy"][t] == own["backends"]["rate"]["accuracy"][t]
             assert m["accuracy"]["nengo"][t] == own["backends"]["nengo"]["accuracy"][t]
-            assert m["energy_j"]["nengo"][t]["loihi1"] > 0
         assert (out / name / "report.html").is_file()
     # the rate accuracy is the rate model's run at that presentation time
     alone = nm.simulate(paths[1], backend="rate", presentation=0.05).result.metrics["accuracy"]
@@ -282,7 +280,7 @@ def test_several_models_compare_into_one_report(several):
     md = (out / "report.md").read_text()
     for name in doc["models"]:
         assert f"| {name} |" in md
-    assert "not recorded" in md and "Energy per inference" in md and "plots/accuracy_by_model.png" in md
+    assert "not recorded" in md and "plots/accuracy_by_model.png" in md
     assert (out / "plots" / "accuracy_by_model.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -323,12 +321,13 @@ def test_the_seed_comparison_at_full_length(cli, tmp_path):
         m = doc["models"][name]
         assert set(m["accuracy"]) >= {"brian2-spiking", "nengo", "loihi"}
         assert all(len(acc) == 3 for acc in m["accuracy"].values())
-        assert m["energy_j"]["loihi"]["0.1"]["loihi1"] > 0
+        assert m["energy_j"]["loihi"]["0.1"]["loihi1"] > 0 and m["energy_j"]["nengo"]["0.02"]["loihi2"] > 0
         assert f"| {name} |" in md
         print(name, {b: acc for b, acc in m["accuracy"].items()}, m["rate_accuracy"])
     pcs = [doc["models"][n] for n in names[1:]]
     assert all(m["training"]["wall_s"] > 0 for m in pcs)
     assert pcs[0]["trained_accuracy"] >= 0.97 and pcs[1]["trained_accuracy"] >= 0.96
+    assert "Energy per inference" in md
     # Z-IL trains backprop's weights (to 3e-15), so the two runs agree to an image at most
     for backend, acc in pcs[0]["accuracy"].items():
         for t, value in acc.items():
