@@ -92,7 +92,7 @@ RELAX = {"logistic": (0.2, 400), "tanh": (0.2, 400), "soft_lif": (0.1, 1000)}
 
 
 @pytest.mark.parametrize("name", TRANSFER)
-@pytest.mark.parametrize("hidden", [1, 3])
+@pytest.mark.parametrize("hidden", [1, pytest.param(3, marks=pytest.mark.slow)])
 def test_equilibrium_updates_approach_backprop_as_the_clamp_weakens(name, hidden):
     f = TRANSFER[name]
     Ws, bs, x0, y = network(name, hidden)
