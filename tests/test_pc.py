@@ -8,7 +8,6 @@ loss C = 1/2 ||y - x_L||^2, descent directions averaged over the minibatch."""
 from __future__ import annotations
 
 import json
-import subprocess
 
 import numpy as np
 import pytest
@@ -286,21 +285,10 @@ def test_several_models_compare_into_one_report(several):
 
 @pytest.mark.xdist_group("several")
 def test_the_several_models_report_renders_in_headless_chromium(several, tmp_path):
-    from .test_compare import chromium
+    from .test_compare import screenshot
 
-    browser = chromium()
-    if browser is None:
-        pytest.skip("Debian's chromium is not installed (make test installs it when apt-get can)")
     *_, out = several
-    shot = tmp_path / "shot.png"
-    cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1200,1800", f"--screenshot={shot}",
-           (out / "report.html").as_uri()]
-    subprocess.run(cmd, check=True, capture_output=True, timeout=120)
-    import matplotlib.image
-
-    pixels = matplotlib.image.imread(shot)
+    pixels = screenshot(out / "report.html", tmp_path, 1800)
     assert pixels.shape[:2] == (1800, 1200) and pixels[..., :3].std() > 0.05
     assert pixels[900:, :, :3].std() > 0.05  # the tables and the figure reach down the page
 

@@ -51,14 +51,14 @@ class PCFamily(Family):
         return lower(model, weights, traits, copies, nudging)
 
     def graph_run(self, model, copies: int = 1, base_dir=None) -> dict:
-        from ..nla.family import NLAFamily
+        from .. import get
 
-        return NLAFamily().graph_run(layered_view(model), copies, base_dir)
+        return get("nla").graph_run(layered_view(model), copies, base_dir)
 
     def sequence_labels(self, model) -> dict:
-        from ..nla.family import NLAFamily
+        from .. import get
 
-        return NLAFamily().sequence_labels(layered_view(model))
+        return get("nla").sequence_labels(layered_view(model))
 
     def spiking_simulate(self, model, simulator, progress=None, base_dir=None):
         from ...tasks import run_inference
