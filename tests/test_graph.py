@@ -117,9 +117,13 @@ def test_legalization_records_each_change_and_leaves_the_original():
                   settable_voltage=False, weight_bits=8)
     legal = legalize(graph, chip)
     ids = [s.id for s in legal.substitutions]
-    assert ids == ["dt", "synapse.alpha_on_chip", "input.poisson_off_chip", "input.rate_capped",
+    assert ids == ["dt", "synapse.alpha_on_chip", "input.poisson_off_chip", "input.split",
                    "neuron.initial_voltage", "weights.discretized", "neuron.loihi_lif"]
-    assert isinstance(legal.nodes["enc"], BernoulliEncoder) and legal.nodes["n"].v0 is None
+    # 2 kHz on a 1 ms clock: two Bernoulli neurons per input at 1 kHz, each with the input's weights
+    enc = legal.nodes["enc"]
+    assert isinstance(enc, BernoulliEncoder) and (enc.size, enc.max_rate) == (4, 1000.0)
+    assert np.array_equal(legal.edges[0].weights, np.vstack([np.eye(2)] * 2))
+    assert np.array_equal(legal.edges[1].weights, np.ones((3, 4))) and legal.nodes["n"].v0 is None
     assert legal.edges[1].synapse.tau == pytest.approx(0.02) and isinstance(legal.edges[1].synapse, Lowpass)
     assert isinstance(legal.edges[2].synapse, Alpha)  # the read-out runs on the host: alpha kept
     assert legal.dt == 0.001 and graph.dt == 0.0001 and isinstance(graph.nodes["enc"], PoissonEncoder)

@@ -260,3 +260,89 @@ def test_the_kick_removes_the_synapses_lag_at_50_ms(backend):
         gaps[kick] = rate - spiking.summary["metrics"]["accuracy"]
     print(backend, "gap without / with the kick:", gaps)
     assert gaps[True] <= 0.025 and gaps[False] >= 0.3
+
+
+# -- more spikes per unit (rate_scale) and several inputs per pixel -------------------------------------
+def lif_rate(J, tau_rc, tau_ref):
+    """The LIF curve (Hz) at threshold 1, written out here: 1 / (tau_ref + tau_rc ln(1 + 1/(J - 1)))."""
+    J = np.asarray(J, dtype=float)
+    out = np.zeros_like(J)
+    above = J > 1
+    out[above] = 1.0 / (tau_ref + tau_rc * np.log1p(1.0 / (J[above] - 1.0)))
+    return out
+
+
+def test_rate_scale_fires_k_times_faster_and_computes_the_same_rho():
+    """rate_scale k: the hidden LIF units get tau_rc / k and tau_ref / k (k times the rate at every
+    current), the edges out of them weights / k; so rate x weight, and the weights the graph holds,
+    are the model's to rounding."""
+    base, fast = digits(**FAST), digits(**FAST, rate_scale=4.0)
+    family = families.of(base)
+    weights = family.weights(base)
+    g1, g4 = (family.lower(m, weights, backends.get("nengo").traits()) for m in (base, fast))
+    h1, h4 = g1.nodes["h1"], g4.nodes["h1"]
+    assert (h4.tau_rc, h4.tau_ref) == pytest.approx((h1.tau_rc / 4, h1.tau_ref / 4))
+    J = np.linspace(0.5, 6.0, 200)
+    np.testing.assert_allclose(lif_rate(J, h4.tau_rc, h4.tau_ref), 4 * lif_rate(J, h1.tau_rc, h1.tau_ref), rtol=1e-12)
+    out1, out4 = (next(e for e in g.edges if e.source == "h1") for g in (g1, g4))
+    np.testing.assert_allclose(out4.weights * 4, out1.weights, rtol=1e-15)
+    # the graph's weights divided by the lowering's scales are the trained weights again
+    from neuromorph.families.nla.lower import weights_from_graph
+
+    np.testing.assert_allclose(weights_from_graph(fast, g4, weights).W, weights.W, rtol=1e-12, atol=1e-15)
+    sub = next(s for s in g4.substitutions if s.id == "neuron.rate_scale")
+    assert sub.detail == {"rate_scale": 4.0}
+    assert "neuron.rate_scale" not in {s.id for s in g1.substitutions}
+
+
+def test_rate_scale_is_refused_with_nir_exact():
+    data = spec.to_data(spec.load(ROOT / "models" / "nla_digits_nir.yaml"))
+    data["spiking"]["rate_scale"] = 2.0
+    model, problems = spec.validate_data(data)
+    assert model is None and any(p.path == "spiking.rate_scale" for p in problems)
+
+
+def test_a_regular_train_split_on_chip_keeps_every_spike():
+    """Above one spike per step a chip takes m input neurons per input; for a regular train, copy j
+    starts at phase (phi + j) / m and fires at r / m. Over any window their counts add up to the
+    train's own, floor(phi + r t) - floor(phi) (Hermite's identity), for every phase."""
+    from neuromorph.graph import Connection, Graph, Input, LIF
+    from neuromorph.graph.target import Traits
+
+    phase = np.random.default_rng(0).uniform(0, 1, (2, 3))
+    graph = Graph("g", {"x": Input(3), "enc": RegularEncoder(3, 3500.0, phase=phase), "n": LIF(2)},
+                  (Connection("x", "enc", 1.0), Connection("enc", "n", np.arange(6.0).reshape(2, 3))), dt=0.001,
+                  copies=2)
+    chip = Traits("chip", dt=0.001, chip=True, offchip_spikes_per_step=1)
+    legal = legalize(graph, chip)
+    enc = legal.nodes["enc"]
+    assert (enc.size, enc.max_rate) == (12, 875.0) and "input.split" in {s.id for s in legal.substitutions}
+    for t in np.linspace(0.0, 0.05, 37):
+        x = np.array([1.0, 0.3, 0.71])
+        own = np.floor(phase + 3500.0 * x * t) - np.floor(phase)
+        parts = np.floor(enc.phase + 875.0 * np.tile(x, 4) * t) - np.floor(enc.phase)
+        np.testing.assert_array_equal(parts.reshape(2, 4, 3).sum(axis=1), own)
+    np.testing.assert_array_equal(legal.edges[1].weights, np.tile(np.arange(6.0).reshape(2, 3), 4))
+
+
+#: The best recorded choices (deploy/digits_on_loihi_fast.yaml): regular inputs at 1 kHz, no
+#: synaptic filter, spike counts over the whole presentation, units three times as fast.
+BEST = {**FAST, "rate_scale": 3.0}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["loihi", "nengo", "brian2-spiking"])
+def test_best_choices_meet_the_gap_bars_at_20_and_50_ms(backend):
+    """The issue's accuracy bars for the best recorded choices, continuous stream, mean over
+    spiking seeds 0, 1, 2: gap to the rate model at the same presentation time <= 2 points at
+    20 ms and <= 0.5 at 50 ms. Measured (gap at 20 / 50 ms): loihi 0.75 / 0.45, nengo 0.97 /
+    -0.08, brian2-spiking 0.75 / 0.22; with rate_scale 1, 8 to 16.5 points at 20 ms."""
+    from neuromorph.run.simulate import simulate
+
+    for presentation, bar in ((0.02, 0.02), (0.05, 0.005)):
+        rate = simulate(digits(presentation, lanes=32), "rate", spec_file=str(DIGITS)).summary["metrics"]["accuracy"]
+        spiking = [simulate(digits(presentation, lanes=32, seed=s, **BEST), backend,
+                            spec_file=str(DIGITS)).summary["metrics"]["accuracy"] for s in (0, 1, 2)]
+        gap = rate - float(np.mean(spiking))
+        print(f"\n  {backend} at {presentation * 1e3:g} ms: gap {gap * 100:.2f} points")
+        assert gap <= bar, (presentation, rate, spiking)

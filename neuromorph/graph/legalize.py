@@ -11,7 +11,8 @@ recorded as a :class:`~neuromorph.graph.network.Substitution` on the new graph.
   exist, becomes Lowpass(2 tau): the same mean delay :math:`\int t h = 2\tau` and the same noise
   power :math:`\int h^2 = 1/(4\tau)`;
 - encoders off chip: Poisson encoders, where an off-chip population passes at most one spike
-  per step, become Bernoulli encoders (p = min(rate dt, 1): the same mean rate up to 1/dt);
+  per step, become Bernoulli encoders (p = rate dt); an encoder above one spike per step becomes
+  several input neurons per input (each at rate / m, the same weight per spike);
 - prospective kicks on chip: a host current (an Input of values into on-chip neurons) becomes
   spike bursts from off-chip relay neurons, one positive and one negative per input, whose
   counts quantize the kick to :data:`KICK_LEVELS` levels (at most one spike per step);
@@ -134,26 +135,56 @@ def synapses_on_chip(graph: Graph, traits: Traits) -> Graph:
 
 
 def encoders_off_chip(graph: Graph, traits: Traits) -> Graph:
+    """Input encoders where an off-chip population passes at most one spike per step: Poisson
+    becomes Bernoulli (p = rate dt); an encoder whose top rate exceeds 1/dt becomes m =
+    ceil(rate dt) encoders per input at rate / m each, with the same weight per spike (several
+    inputs per pixel: the same mean rate, and for Poisson the same statistics, which a sum of
+    independent Poisson trains keeps)."""
     if not traits.chip or traits.offchip_spikes_per_step != 1:
         return graph
-    nodes, rates = dict(graph.nodes), []
-    for name, node in graph.nodes.items():
-        if isinstance(node, PoissonEncoder):
-            nodes[name] = BernoulliEncoder(node.size, node.max_rate)
-            rates.append(node.max_rate)
-    if not rates:
-        return graph
     dt = traits.step(graph.dt)
-    subs = [Substitution("input.poisson_off_chip", "Poisson input neurons",
-                         f"Bernoulli input neurons off chip (at most one spike per {dt * 1e3:g} ms step, "
-                         "p = min(rate dt, 1))",
-                         "Poisson neurons run only off chip, and an off-chip population delivers at most one spike "
-                         "per step to the chip; Bernoulli keeps the mean rate up to 1/dt")]
-    top = max(rates)
-    if top * dt > 1:
-        subs.append(Substitution("input.rate_capped", f"input rate {top:g} Hz", f"{1 / dt:g} Hz",
-                                 "at most one spike per step reaches the chip"))
-    return graph.replace(nodes=nodes).substituted(*subs)
+    nodes, edges, rates, split = dict(graph.nodes), list(graph.edges), [], {}
+    for name, node in graph.nodes.items():
+        if not isinstance(node, (PoissonEncoder, RegularEncoder)):
+            continue
+        m = max(int(np.ceil(node.max_rate * dt - 1e-9)), 1)
+        if isinstance(node, PoissonEncoder):
+            nodes[name] = BernoulliEncoder(node.size * m, node.max_rate / m)
+            rates.append(node.max_rate)
+        elif m > 1:  # copy j fires where phi + r t passes m n - j: together, every spike of the train
+            phase = np.broadcast_to(node.phase, np.broadcast(node.phase, np.zeros(node.size)).shape)
+            phases = np.concatenate([(phase + j) / m for j in range(m)], axis=-1)
+            nodes[name] = RegularEncoder(node.size * m, node.max_rate / m, phase=phases)
+        if m > 1:
+            split[name] = m
+            edges = [_split_edge(graph, e, name, m) for e in edges]
+    if not rates and not split:
+        return graph
+    subs = []
+    if rates:
+        subs.append(Substitution("input.poisson_off_chip", "Poisson input neurons",
+                                 f"Bernoulli input neurons off chip (at most one spike per {dt * 1e3:g} ms step, "
+                                 "p = rate dt)",
+                                 "Poisson neurons run only off chip, and an off-chip population delivers at most one "
+                                 "spike per step to the chip; Bernoulli keeps the mean rate"))
+    if split:
+        shown = ", ".join(f"{k}: {m}" for k, m in split.items())
+        subs.append(Substitution("input.split", "one input neuron per input, above one spike per step",
+                                 f"several input neurons per input ({shown}), each at rate / m, same weight per spike",
+                                 "an off-chip population delivers at most one spike per step; m neurons carry m times "
+                                 "that", {"inputs_per_input": split}))
+    return graph.replace(nodes=nodes, edges=tuple(edges)).substituted(*subs)
+
+
+def _split_edge(graph: Graph, edge, name: str, m: int):
+    """An edge into or out of encoder ``name`` after it became m copies of itself (copy j of
+    input i is neuron j * size + i)."""
+    size = graph.nodes[name].size
+    if edge.source == name:
+        return dataclasses.replace(edge, weights=np.hstack([edge.matrix(graph.nodes[edge.target].size, size)] * m))
+    if edge.target == name:
+        return dataclasses.replace(edge, weights=np.vstack([edge.matrix(size, graph.nodes[edge.source].size)] * m))
+    return edge
 
 
 #: Spikes a whole kick (a change of the input from 0 to 1) is sent as on a chip.

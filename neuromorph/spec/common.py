@@ -286,7 +286,11 @@ class Spiking:
     ``prospective``: the look-ahead kick at input changes: the host adds the current
     tau_rc dJ/dt to the first layer's neurons (and tau_syn dJ/dt through a first-order synapse),
     J = W x the expected input current, so a new image moves their membranes by Delta J at once
-    (NLA's prospective tau du/dt, integrated over the jump).
+    (NLA's prospective tau du/dt, integrated over the jump);
+    ``rate_scale`` (>= 1): the spiking units fire this many times faster than the model's curve
+    (LIF: tau_rc and tau_ref divided by it; IF: unit_rate times it) and their outgoing weights
+    are divided by it, so the rate function is the same and a window holds rate_scale times the
+    spikes: the count's quantization error per unit, amplitude / window, shrinks by that factor.
     """
 
     dt: PositiveReal = 0.0001
@@ -309,6 +313,7 @@ class Spiking:
     between: Literal["continuous", "reset"] = "continuous"
     initial: Literal["random", "rest"] = "random"
     prospective: StrictBool = False
+    rate_scale: Annotated[float, Strict(), Field(ge=1.0, le=100.0)] = 1.0
 
 
 def _sign(value):

@@ -253,6 +253,9 @@ def check_latency(c: Checks, model) -> None:
         layers = getattr(model.network, "layers", None)
         if layers is None or len(layers) < 3:
             c.error("spiking.prospective", "kicks the first hidden layer of a layered network with inputs")
+    if sp.nir_exact and sp.rate_scale != 1.0:
+        c.error("spiking.rate_scale", "NIR-exact networks keep the model's time constants (the file states them); "
+                                      "leave spiking.rate_scale unset")
     if sp.nir_exact and (sp.synapse != "alpha" or sp.readout != "end"):
         c.error("spiking.nir_exact", "sets the synapses (first-order, inside CubaLIF neurons) and the read-out (a "
                                      "leaky integrator) itself: leave spiking.synapse and spiking.readout unset")

@@ -60,18 +60,20 @@ def spiking_unit(model, size: int, bias, v0):
                                                 "current-based LIF neurons with a hard threshold",
                                                 "spiking neurons have the LIF curve")] if n.rho == "soft_lif" else []
     if n.rho in ("hard_sigmoid", "relu"):
-        period = 1.0 / sp.unit_rate
+        period = 1.0 / (sp.unit_rate * sp.rate_scale)
         capped = n.rho == "hard_sigmoid"
         node = IF(size, tau=period, tau_ref=period if capped else 0.0, bias=bias, v0=v0, v_min=0.0,
                   v_max=2.0 if capped else None)
-        curve = f"{sp.unit_rate:g} clip(u, 0, 1) Hz" if capped else f"{sp.unit_rate:g} max(u, 0) Hz"
+        rate = sp.unit_rate * sp.rate_scale
+        curve = f"{rate:g} clip(u, 0, 1) Hz" if capped else f"{rate:g} max(u, 0) Hz"
         sub = Substitution(f"rho.{n.rho}", f"rho = {n.rho}", f"integrate-and-fire neurons firing at {curve}",
                            "a non-leaky integrate-and-fire neuron with reset by subtraction fires at a rate linear "
                            "in its input" + (f"; a {period * 1e3:g} ms refractory period caps it where the hard "
                                              "sigmoid saturates" if capped else ""),
-                           {"unit_rate_hz": sp.unit_rate})
+                           {"unit_rate_hz": rate})
         return node, period, [sub]
-    lif = LIF(size, n.tau_rc, n.tau_ref, bias=bias, v0=v0, v_min=0.0)
+    tau_rc, tau_ref = unit_taus(model)
+    lif = LIF(size, tau_rc, tau_ref, bias=bias, v0=v0, v_min=0.0)
     if n.rho == "soft_lif":
         subs = [Substitution("rho.soft_lif", f"soft-LIF rate curve (sigma = {n.sigma:g})",
                              "LIF neurons with a hard threshold", "spiking neurons have the LIF curve")]
@@ -81,7 +83,15 @@ def spiking_unit(model, size: int, bias, v0):
         subs = [Substitution("rho.no_spiking_counterpart", f"rho = {n.rho}", "LIF neurons stand in",
                              f"{n.rho} has no spiking counterpart and the network was not trained for one; {INSTEAD}",
                              {"fix": INSTEAD})]
-    return lif, n.amplitude, subs
+    return lif, n.amplitude / sp.rate_scale, subs
+
+
+def unit_taus(model) -> tuple[float, float]:
+    """(tau_rc, tau_ref) (s) of the spiking LIF units: the model's, divided by
+    ``spiking.rate_scale``. An LIF neuron's rate scales as r(J; tau_rc / k, tau_ref / k) =
+    k r(J; tau_rc, tau_ref), so with outgoing weights divided by k it computes the same rho."""
+    n, k = model.neuron, model.spiking.rate_scale
+    return n.tau_rc / k, n.tau_ref / k
 
 
 def common_substitutions(model, micro: bool, inputs: bool) -> list:
@@ -218,14 +228,22 @@ def latency_substitutions(model) -> list:
                                 "the previous image no longer lingers in membranes and filters; run as one lane "
                                 "per image, so every target can do it"))
     if sp.prospective:
-        tau = f"tau_rc = {model.neuron.tau_rc * 1e3:g} ms" + (f" and tau_syn = {sp.tau_syn * 1e3:g} ms"
+        tau_rc = unit_taus(model)[0]
+        tau = f"tau_rc = {tau_rc * 1e3:g} ms" + (f" and tau_syn = {sp.tau_syn * 1e3:g} ms"
                                                              if sp.synapse == "lowpass" else "")
         out.append(Substitution("input.prospective", f"first-layer membranes lagging each new image by {tau}",
                                 "a host current tau dJ/dt at every change of the input (J = W x): the membranes "
                                 "(and synapses) jump by Delta J",
                                 "NLA's prospective principle in spikes: the look-ahead tau du/dt, integrated over the "
                                 "jump, is computed on the host where the image is known",
-                                {"tau_rc_s": model.neuron.tau_rc}))
+                                {"tau_rc_s": tau_rc}))
+    if sp.rate_scale != 1.0:
+        k = sp.rate_scale
+        out.append(Substitution("neuron.rate_scale", "spiking units at the model's rate curve",
+                                f"units firing {k:g} times as fast (LIF: tau_rc and tau_ref / {k:g}; IF: unit_rate x "
+                                f"{k:g}), their outgoing weights / {k:g}: the same rate function",
+                                f"a window holds {k:g} times the spikes, so the spike count's quantization error per "
+                                "unit, amplitude / window, is that much smaller", {"rate_scale": k}))
     if sp.initial == "rest":
         out.append(Substitution("initial.rest", "membranes spread uniformly in [0, 1) of threshold", "v = 0",
                                 "every neuron starts at rest (the state a reset restores on chip)"))
@@ -263,7 +281,7 @@ def kick_edges(model, W_in, target: str) -> list:
     with first-order synapses, also through the synapse with tau = tau_syn (the filtered current
     then jumps to the new J at once)."""
     sp = model.spiking
-    edges = [Connection("kick", target, W_in * model.neuron.tau_rc, None)]
+    edges = [Connection("kick", target, W_in * unit_taus(model)[0], None)]
     if sp.synapse == "lowpass":
         edges.append(Connection("kick", target, W_in * sp.tau_syn, Lowpass(sp.tau_syn)))
     return edges
@@ -292,7 +310,10 @@ def scales(model, st) -> list:
 
 
 def _unit_scale(model) -> float:
-    return 1.0 / model.spiking.unit_rate if model.neuron.rho in ("hard_sigmoid", "relu") else model.neuron.amplitude
+    sp = model.spiking
+    if model.neuron.rho in ("hard_sigmoid", "relu"):
+        return 1.0 / (sp.unit_rate * sp.rate_scale)
+    return model.neuron.amplitude / sp.rate_scale
 
 
 def weights_from_graph(model, graph: Graph, weights, edges=None):
