@@ -1,15 +1,17 @@
 """Accuracy, gap to the rate model, spikes and energy per inference against presentation time.
 
-nla_digits (shipped weights) on loihi (emulator), nengo and brian2-spiking, at 5 to 200 ms per
-image, 3 spiking seeds each (mean and 95 % Student-t interval), in three configurations: the
-design card's defaults (Poisson inputs, alpha synapses, the read-out's value at the end of each
-presentation); the best latency choices recorded so far (``deploy/digits_on_loihi_fast.yaml``:
-regular inputs, no synaptic filter, spike counts over the presentation); and first-order synapses
-with the prospective kick (``lowpass_kick``: regular inputs, 15 ms low-pass synapses, counts,
-``spiking.prospective``). Gap = rate accuracy at
-the same presentation time minus spiking accuracy, in points. Energy per inference on the Loihi 1
-and Loihi 2 profiles (hardware/energy.py). The runs go through ``neuromorph sweep``; pass
-``--workers N`` to spread them over N processes, ``--quick`` for 20, 50 and 100 ms and one seed.
+A digits model (``--model``, default the shipped nla_digits) on loihi (emulator), nengo and
+brian2-spiking, at 5 to 200 ms per image, 3 spiking seeds each (mean and 95 % Student-t interval),
+in these configurations (``--configs``): the shipped spec (``shipped``: Poisson inputs, alpha
+synapses and ``latency: auto``, the compiler's choices below the mapping's delay); the design
+card's mapping as written (``design_fixed``: the read-out's value at the end of each
+presentation); the best latency choices recorded so far (``best``, as
+``deploy/digits_on_loihi_fast.yaml``: regular inputs at 1 kHz, no synaptic filter, spike counts
+over the presentation, units three times as fast); and first-order synapses with the prospective
+kick (``lowpass_kick``). Gap = rate accuracy at the same presentation time minus spiking accuracy,
+in points. Energy per inference on the Loihi 1 and Loihi 2 profiles (hardware/energy.py). The
+runs go through ``neuromorph sweep``; ``--workers N`` spreads them over N processes, ``--times``
+picks presentation times (s, comma-separated), ``--quick`` is 20, 50 and 100 ms and one seed.
 """
 
 from __future__ import annotations
@@ -31,11 +33,14 @@ from _common import report
 MODEL = "models/nla_digits.yaml"
 BACKENDS = ["rate", "loihi", "nengo", "brian2-spiking"]
 TIMES = "0.005,0.01,0.02,0.05,0.1,0.2"
+FIXED = ["spiking.latency=fixed"]
 CONFIGS = {
-    "design_defaults": [],
-    "fast": ["spiking.encoding=regular", "spiking.synapse=none", "spiking.readout=count"],
-    "lowpass_kick": ["spiking.encoding=regular", "spiking.synapse=lowpass", "spiking.readout=count",
-                     "spiking.prospective=true"],
+    "shipped": [],
+    "design_fixed": FIXED,
+    "best": FIXED + ["spiking.encoding=regular", "spiking.synapse=none", "spiking.readout=count",
+                     "spiking.rate_scale=3.0"],
+    "lowpass_kick": FIXED + ["spiking.encoding=regular", "spiking.synapse=lowpass", "spiking.readout=count",
+                             "spiking.prospective=true"],
 }
 
 
@@ -82,14 +87,18 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--model", default=MODEL)
+    parser.add_argument("--times")
+    parser.add_argument("--configs", default=",".join(CONFIGS))
     args = parser.parse_args()
     times, seeds = ("0.02,0.05,0.1", 1) if args.quick else (TIMES, 3)
+    times = args.times or times
     folder = Path(tempfile.mkdtemp(prefix="bench-latency-"))
     try:
-        for name, settings in CONFIGS.items():
+        for name in args.configs.split(","):
             out = folder / name
-            doc = api.sweep(MODEL, [f"task.presentation={times}"] + settings, BACKENDS, seeds=seeds, out=out,
-                            workers=args.workers)
-            report(f"latency_{name}", table(doc, out))
+            doc = api.sweep(args.model, [f"task.presentation={times}"] + CONFIGS[name], BACKENDS, seeds=seeds,
+                            out=out, workers=args.workers)
+            report(f"latency_{Path(args.model).stem}_{name}", table(doc, out))
     finally:
         shutil.rmtree(folder, ignore_errors=True)

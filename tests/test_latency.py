@@ -21,8 +21,10 @@ FAST = {"encoding": "regular", "synapse": "none", "readout": "count"}
 
 
 def digits(presentation=0.02, lanes=2, **spiking):
+    """nla_digits at ``presentation`` with ``spiking`` keys; the spiking section as written
+    (latency: fixed) unless ``latency`` is given."""
     data = spec.to_data(spec.load(DIGITS))
-    data["spiking"].update(spiking)
+    data["spiking"].update({"latency": "fixed", **spiking})
     data["task"]["presentation"] = presentation
     data["learning"]["lanes"] = lanes
     data["weights"] = str(ROOT / "models" / "weights" / "nla_digits.npz")
@@ -346,3 +348,124 @@ def test_best_choices_meet_the_gap_bars_at_20_and_50_ms(backend):
         gap = rate - float(np.mean(spiking))
         print(f"\n  {backend} at {presentation * 1e3:g} ms: gap {gap * 100:.2f} points")
         assert gap <= bar, (presentation, rate, spiking)
+
+
+# -- the compiler's own choices (latency: auto) ---------------------------------------------------------
+def test_auto_compiles_for_the_presentation_time_and_records_why():
+    """Shown for less than D = 2 tau_syn S + tau_rc (80 ms for the shipped nla_digits), ``auto``
+    counts spikes over the presentation, caps tau_syn at T / 40, raises Poisson inputs to 4 kHz and
+    makes the units 3 times as fast, each change recorded; at 100 ms the graph is the one the spec
+    states; choices the spec already makes stronger are kept."""
+    from neuromorph.families.nla import latency
+    from neuromorph.graph import Alpha, Integrator, LI, PoissonEncoder
+
+    traits = backends.get("nengo").traits()
+    short = digits(0.02, latency="auto")
+    assert latency.design_delay(short) == pytest.approx(2 * 0.015 * 2 + 0.02)
+    family = families.of(short)
+    weights = family.weights(short)
+    g = family.lower(short, weights, traits)
+    assert isinstance(g.nodes["out"], Integrator) and g.meta["count_readout"]["window"] == pytest.approx(0.02)
+    assert isinstance(g.nodes["input"], PoissonEncoder) and g.nodes["input"].max_rate == 4000.0
+    assert [e.synapse.tau for e in g.edges if isinstance(e.synapse, Alpha)] == pytest.approx([0.0005] * 2)
+    assert g.nodes["h1"].tau_rc == pytest.approx(0.02 / 3)
+    ids = [s.id for s in g.substitutions]
+    assert {"latency.readout", "latency.tau_syn", "latency.input_rate", "latency.rate_scale"} <= set(ids)
+    assert "80 ms" in next(s for s in g.substitutions if s.id == "latency.tau_syn").why
+    # the weights read back through the realized scales are the trained ones
+    np.testing.assert_allclose(family.weights_from_graph(short, g, weights).W_in, weights.W_in, rtol=1e-12)
+
+    fixed = family.lower(digits(0.1), weights, traits)
+    at_100 = family.lower(digits(0.1, latency="auto"), weights, traits)
+    assert [s.id for s in at_100.substitutions] == [s.id for s in fixed.substitutions]
+    assert isinstance(at_100.nodes["out"], LI) and at_100.nodes["input"].max_rate == 1000.0
+
+    kept = family.lower(digits(0.02, latency="auto", tau_syn=0.0002, encoding="regular", rate_scale=5.0),
+                        weights, traits)
+    assert [e.synapse.tau for e in kept.edges if isinstance(e.synapse, Alpha)] == pytest.approx([0.0002] * 2)
+    assert kept.nodes["input"].max_rate == 1000.0 and kept.nodes["h1"].tau_rc == pytest.approx(0.02 / 5)
+    assert not {"latency.tau_syn", "latency.input_rate", "latency.rate_scale"} & {s.id for s in kept.substitutions}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["loihi", "nengo", "brian2-spiking"])
+def test_design_defaults_meet_the_gap_bars_through_auto(backend):
+    """The shipped nla_digits.yaml (Poisson inputs, alpha synapses, latency: auto), continuous
+    stream, mean over spiking seeds 0, 1, 2: gap <= 4 points at 20 ms and <= 1 point at 50 ms.
+    Measured: docs/latency.md."""
+    from neuromorph.run.simulate import simulate
+
+    for presentation, bar in ((0.02, 0.04), (0.05, 0.01)):
+        rate = simulate(digits(presentation, lanes=32), "rate", spec_file=str(DIGITS)).summary["metrics"]["accuracy"]
+        spiking = [simulate(digits(presentation, lanes=32, seed=s, latency="auto"), backend,
+                            spec_file=str(DIGITS)).summary["metrics"]["accuracy"] for s in (0, 1, 2)]
+        gap = rate - float(np.mean(spiking))
+        print(f"\n  {backend} at {presentation * 1e3:g} ms: gap {gap * 100:.2f} points ({spiking})")
+        assert gap <= bar, (presentation, rate, spiking)
+
+
+# -- calibration on the realized neuron ---------------------------------------------------------------
+def calibrated(seed=0, backend="nengo"):
+    """(weights, substitution) of one epoch of calibration at 20 ms with the fast settings."""
+    from neuromorph.families.nla.calibrate import calibrate
+
+    model = digits(0.02, seed=seed, **FAST, calibrate={"epochs": 1})
+    return calibrate(model, families.of(model).weights(model), backends.get(backend).traits())
+
+
+def test_calibration_is_reproducible_from_the_seed_and_uses_the_training_split_only(monkeypatch):
+    """The same spiking seed gives bitwise the same weights; another seed other ones; the test
+    split's images never enter (replacing them changes nothing); the substitution records the
+    training-split accuracy before and after, on the target's curve."""
+    from neuromorph.tasks import digits as digits_task
+
+    first, sub = calibrated()
+    again, _ = calibrated()
+    for key, value in first.arrays().items():
+        np.testing.assert_array_equal(again.arrays()[key], value, err_msg=key)
+    other, _ = calibrated(seed=5)
+    assert not np.array_equal(other.W_in, first.W_in)
+    assert not np.array_equal(first.W_in, families.of(digits()).weights(digits()).W_in)
+    assert sub.id == "weights.calibrated" and 0.9 < sub.detail["train_accuracy_after"] <= 1.0
+
+    real, test = digits_task.load, digits_task.Digits(digits()).test_idx
+
+    def noisy_test_split():
+        X, y = real()
+        X = X.copy()
+        X[test] = np.random.default_rng(1).uniform(0, 1, X[test].shape)
+        return X, y
+
+    monkeypatch.setattr(digits_task, "load", noisy_test_split)
+    blind, _ = calibrated()
+    np.testing.assert_array_equal(blind.W_in, first.W_in)
+
+
+def test_calibrated_weights_reach_the_graph_and_loihi_uses_its_own_curve():
+    """lower() compiles the calibrated weights and records it; on Loihi the fit sees the chip's
+    whole-step LIF curve (Traits.lif_rates), so it ends elsewhere than on Nengo."""
+    model = digits(0.02, **FAST, calibrate={"epochs": 1})
+    family = families.of(model)
+    weights = family.weights(model)
+    graph = family.lower(model, weights, backends.get("nengo").traits())
+    tuned, _ = calibrated()
+    np.testing.assert_allclose(family.weights_from_graph(model, graph, weights).W_in, tuned.W_in, rtol=1e-12)
+    assert "weights.calibrated" in {s.id for s in graph.substitutions}
+    chip, _ = calibrated(backend="loihi")
+    assert not np.allclose(chip.W_in, tuned.W_in)
+
+
+@pytest.mark.slow
+def test_calibration_recovers_count_quantization_at_20_ms():
+    """Units at the model's rates (rate_scale 1), regular inputs, counts, 20 ms, nengo, seeds 0-2:
+    fine-tuning on the count function (10 epochs, eta 0.02) lowers the gap by at least 2 points.
+    Measured on seed 0: 89.1 % -> 92.9 % (rate 97.3 %)."""
+    from neuromorph.run.simulate import simulate
+
+    def mean(**extra):
+        return float(np.mean([simulate(digits(0.02, lanes=32, seed=s, **FAST, **extra), "nengo",
+                                       spec_file=str(DIGITS)).summary["metrics"]["accuracy"] for s in (0, 1, 2)]))
+
+    plain, tuned = mean(), mean(calibrate={"epochs": 10, "eta": 0.02})
+    print(f"\n  nengo at 20 ms: {plain:.4f} -> {tuned:.4f} calibrated")
+    assert tuned >= plain + 0.02

@@ -104,7 +104,8 @@ def check(model: BMModel) -> list:
     if not c.errors and tree_ok:
         _check_input_values_and_dt(c, model)
     for key, default in (("encoding", "poisson"), ("synapse", "alpha"), ("readout", "end"), ("between", "continuous"),
-                         ("initial", "random"), ("prospective", False), ("rate_scale", 1.0)):
+                         ("initial", "random"), ("prospective", False), ("rate_scale", 1.0),
+                         ("latency", "fixed")):
         if getattr(model.spiking, key) != default:
             c.error(f"spiking.{key}", "applies to NLA models mapped neuron by neuron; population codes (bm) choose "
                                       "their own encoding and read-out (remove the key)")

@@ -246,6 +246,17 @@ class PopulationSize:
 
 
 @dataclass(config=CONFIG, frozen=True)
+class Calibration:
+    """Fine-tuning on the realized neuron (``spiking.calibrate``): ``epochs`` passes over the
+    training split in minibatches of ``batch``, gradient steps of ``eta`` (s^0: on a squared error
+    of output voltages)."""
+
+    epochs: Annotated[int, Strict(), Field(ge=1, le=100)] = 10
+    eta: PositiveReal = 0.02
+    batch: Annotated[int, Strict(), Field(ge=1, le=4096)] = 16
+
+
+@dataclass(config=CONFIG, frozen=True)
 class Spiking:
     """How spiking backends realize the model (defaults apply when the key is absent).
 
@@ -290,7 +301,15 @@ class Spiking:
     ``rate_scale`` (>= 1): the spiking units fire this many times faster than the model's curve
     (LIF: tau_rc and tau_ref divided by it; IF: unit_rate times it) and their outgoing weights
     are divided by it, so the rate function is the same and a window holds rate_scale times the
-    spikes: the count's quantization error per unit, amplitude / window, shrinks by that factor.
+    spikes: the count's quantization error per unit, amplitude / window, shrinks by that factor;
+    ``latency``: ``fixed`` (compile the section as written) or ``auto`` (for a classification
+    model shown for less than the design mapping's delay 2 tau_syn per stage + tau_rc, the compiler
+    chooses the read-out, tau_syn, the Poisson input rate and rate_scale for the presentation time,
+    each recorded; ``families/nla/latency.py``);
+    ``calibrate``: fine-tune the trained weights, before they are compiled for a target, on what
+    the target computes: its LIF rate curve (Loihi: whole-step periods) and the spike-count read-out
+    at the chosen window (counts floor(r T + phase) with random phases), training split only,
+    seeded by the spiking seed (``families/nla/calibrate.py``).
     """
 
     dt: PositiveReal = 0.0001
@@ -314,6 +333,8 @@ class Spiking:
     initial: Literal["random", "rest"] = "random"
     prospective: StrictBool = False
     rate_scale: Annotated[float, Strict(), Field(ge=1.0, le=100.0)] = 1.0
+    latency: Literal["fixed", "auto"] = "fixed"
+    calibrate: Optional[Calibration] = None
 
 
 def _sign(value):

@@ -3,8 +3,8 @@ run settings, validated like model specs (every problem at once, with file, key 
 
 Run settings override the model's ``spiking`` section (``input_rate``, ``tau_syn``, ``dt``,
 ``neurons`` and, for NLA models, the latency choices ``encoding``, ``synapse``, ``readout``,
-``readout_window``, ``between``, ``initial``, ``prospective``, ``rate_scale``), the presentation
-times and seeds of the comparison, and the simulated duration.
+``readout_window``, ``between``, ``initial``, ``prospective``, ``rate_scale``, ``latency``), the
+presentation times and seeds of the comparison, and the simulated duration.
 Paths are relative to the manifest's folder.
 """
 
@@ -32,7 +32,7 @@ class RunSettings:
     ``duration`` (s), and spiking overrides: ``input_rate`` (Hz), ``tau_syn`` (s), ``dt`` (s),
     ``neurons`` (per represented dimension), and the latency choices of NLA models (as in a
     spec's ``spiking`` section: ``encoding``, ``synapse``, ``readout``, ``readout_window``,
-    ``between``, ``initial``, ``prospective``, ``rate_scale``)."""
+    ``between``, ``initial``, ``prospective``, ``rate_scale``, ``latency``)."""
 
     presentation_times: Optional[tuple[PositiveReal, ...]] = None
     seeds: Annotated[int, Strict(), Field(ge=1, le=100)] = 1
@@ -49,6 +49,7 @@ class RunSettings:
     initial: Optional[Literal["random", "rest"]] = None
     prospective: Optional[StrictBool] = None
     rate_scale: Optional[Annotated[float, Strict(), Field(ge=1.0, le=100.0)]] = None
+    latency: Optional[Literal["fixed", "auto"]] = None
 
 
 @dataclass(config=CONFIG, frozen=True)

@@ -253,6 +253,16 @@ def check_latency(c: Checks, model) -> None:
         layers = getattr(model.network, "layers", None)
         if layers is None or len(layers) < 3:
             c.error("spiking.prospective", "kicks the first hidden layer of a layered network with inputs")
+    if sp.calibrate is not None:
+        layers = getattr(model.network, "layers", None)
+        if model.neuron.rho not in ("lif", "soft_lif") or sp.nir_exact:
+            c.error("spiking.calibrate", f"fits the network to LIF units' counts (rho: lif or soft_lif, without "
+                                         f"nir_exact), not {model.neuron.rho} units")
+        if layers is None or len(layers) < 3 or model.task.kind != "digits":
+            c.error("spiking.calibrate", "fine-tunes a layered classification network (task.kind: digits) with a "
+                                         "hidden layer on its training split")
+    if sp.nir_exact and sp.latency == "auto":
+        c.error("spiking.latency", "NIR-exact networks are compiled as the file states them; use latency: fixed")
     if sp.nir_exact and sp.rate_scale != 1.0:
         c.error("spiking.rate_scale", "NIR-exact networks keep the model's time constants (the file states them); "
                                       "leave spiking.rate_scale unset")

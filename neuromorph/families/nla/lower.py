@@ -32,6 +32,7 @@ import numpy as np
 from ...graph import (IF, LI, LIF, Alpha, Connection, CubaLIF, Graph, Input, Integrator, Lowpass, Node, PoissonEncoder,
                       Probe, RegularEncoder, Substitution)
 from ...seeds import rng_for, spiking_seed
+from . import latency
 from .network import structure
 
 #: Transfer functions with a spiking counterpart, and what to train instead for the others.
@@ -121,6 +122,12 @@ def nudge_factors(st, nudging) -> np.ndarray:
 def lower(model, weights, traits, copies: int = 1, nudging=None) -> Graph:
     """The neuron-level spiking network of an NLA model (``copies`` lanes); ``nudging``: the
     protocol's beta per output (targets then arrive on the Input ``target``)."""
+    model, auto = latency.realized(model)
+    if model.spiking.calibrate is not None:
+        from .calibrate import calibrate
+
+        weights, calibrated = calibrate(model, weights, traits)
+        auto = auto + [calibrated]
     st = structure(model)
     micro = weights.W_IP is not None
     sp = model.spiking
@@ -158,7 +165,7 @@ def lower(model, weights, traits, copies: int = 1, nudging=None) -> Graph:
         meta["prospective"] = {"kick": "x"}  # Input "kick" carries d/dt of Input "x"
     return Graph(name=model.name, nodes=nodes, edges=tuple(edges), probes={"u_out": Probe("out", "value")},
                  dt=sp.dt, copies=copies, substitutions=tuple(subs + common_substitutions(model, micro, bool(st.n_in))
-                                                              + latency_substitutions(model)),
+                                                              + auto + latency_substitutions(model)),
                  notes=tuple(notes), meta=meta)
 
 
@@ -320,6 +327,7 @@ def weights_from_graph(model, graph: Graph, weights, edges=None):
     """``weights`` with the forward weights the graph's edges hold (divided by the rate scales the
     lowering multiplied them with); ``edges``: indices of the edges to read (default: all).
     Layered networks without nudging (inference graphs)."""
+    model = latency.realized(model)[0]
     st = structure(model)
     out = weights.copy()
     names = layer_names(st)

@@ -1,0 +1,126 @@
+r"""Calibration: fine-tuning trained weights on what a target computes (``spiking.calibrate``).
+
+The rate model's hidden unit sends rho(J). A compiled unit is an LIF neuron whose rate is the
+target's curve r_t(J) (exact on Brian2 and Nengo; whole-step refractory and spike periods on
+Loihi, ``Traits.lif_rates``), and a spike-count read-out sees, over a window T, the count
+floor(r_t(J) T + phi) with a phase phi in [0, 1) left by the previous image. Each hidden layer of
+the calibration model therefore sends
+
+.. math:: h = \frac{a}{k} \, \frac{\lfloor r_t(J) T + \phi \rfloor}{T}, \qquad \phi \sim U[0, 1),
+
+(a the amplitude, k ``rate_scale``; without a count read-out, :math:`a r_t(J) / k`), and the
+output voltages are linear in the last one. The weights are fine-tuned from the trained ones by
+minibatch gradient descent on :math:`\tfrac12 \lVert u_{out} - y \rVert^2` (y the task's targets)
+over the training split only, the gradient through h taken as rho'(J) (straight through the
+floor and the whole-step periods). Phases and minibatch order come from the spiking seed, so the
+same seed gives the same weights.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...graph import Substitution
+from ...seeds import rng_for, spiking_seed
+from .network import structure
+from .rho import make as make_rho
+
+
+def target_rates(model, traits):
+    """J -> rates (Hz) of the compiled hidden units on the target with ``traits``."""
+    from .lower import unit_taus
+
+    tau_rc, tau_ref = unit_taus(model)
+    if traits.lif_rates is not None:
+        return lambda J: traits.lif_rates(J, tau_rc, tau_ref)
+
+    def exact(J):
+        J = np.asarray(J, dtype=float)
+        out = np.zeros_like(J)
+        above = J > 1.0
+        out[above] = 1.0 / (tau_ref + tau_rc * np.log1p(1.0 / (J[above] - 1.0)))
+        return out
+
+    return exact
+
+
+def window(model) -> float | None:
+    """The count read-out's window (s), or None for a read-out of filtered values."""
+    sp = model.spiking
+    return sp.readout_window * model.task.presentation if sp.readout == "count" else None
+
+
+def forward(model, traits, mats, x, phase=None):
+    """Hidden outputs per layer and output voltages for inputs ``x`` (batch, n_in); ``mats``:
+    [(W, b)] per layer. ``phase``: one array per hidden layer (None: the expected count, r T)."""
+    n = model.neuron
+    rate = target_rates(model, traits)
+    rho = make_rho(n.rho, tau_rc=n.tau_rc, tau_ref=n.tau_ref, amplitude=n.amplitude, sigma=n.sigma)
+    scale = n.amplitude / model.spiking.rate_scale
+    T = window(model)
+    h, Js, hs = x, [], [x]
+    for k, (W, b) in enumerate(mats[:-1]):
+        J = h @ W.T + b
+        r = rate(J)
+        if T is not None and phase is not None:
+            r = np.floor(r * T + phase[k]) / T
+        h = scale * r
+        Js.append(rho(J)[1])  # rho'(J): the straight-through gradient of h
+        hs.append(h)
+    W, b = mats[-1]
+    return hs, Js, h @ W.T + b
+
+
+def calibrate(model, weights, traits):
+    """(weights, substitution): ``weights`` fine-tuned for the target (layered networks)."""
+    from ...tasks import make_task
+
+    cfg = model.spiking.calibrate
+    st = structure(model)
+    task = make_task(model)
+    X, labels = task.X[task.train_idx], task.y[task.train_idx]
+    Y = task.targets(labels)
+    mats = [(weights.W_in[st.layers[0]].copy(), weights.b[st.layers[0]].copy())]
+    for k in range(1, len(st.layers)):
+        mats.append((weights.W[st.layers[k], st.layers[k - 1]].copy(), weights.b[st.layers[k]].copy()))
+    rng = rng_for(spiking_seed(model), "calibrate")
+    before = accuracy(model, traits, mats, X, labels)
+    for _ in range(cfg.epochs):
+        order = rng.permutation(len(X))
+        for start in range(0, len(X), cfg.batch):
+            idx = order[start:start + cfg.batch]
+            phase = [rng.uniform(0, 1, (len(idx), W.shape[0])) for W, _ in mats[:-1]]
+            step(model, traits, mats, X[idx], Y[idx], phase, cfg.eta)
+    after = accuracy(model, traits, mats, X, labels)
+    out = weights.copy()
+    out.W_in[st.layers[0]], out.b[st.layers[0]] = mats[0]
+    for k in range(1, len(st.layers)):
+        out.W[st.layers[k], st.layers[k - 1]], out.b[st.layers[k]] = mats[k]
+    T = window(model)
+    seen = f"spike counts over {T * 1e3:g} ms with random phases" if T is not None else "rates"
+    sub = Substitution("weights.calibrated", "the trained weights",
+                       f"fine-tuned on {traits.name}'s LIF curve and {seen} ({cfg.epochs} epochs, eta {cfg.eta:g}, "
+                       f"batches of {cfg.batch}, training split)",
+                       "the compiled units do not compute the rate model's rho exactly; the network is fitted to "
+                       "what they compute",
+                       {"train_accuracy_before": before, "train_accuracy_after": after,
+                        "seed": spiking_seed(model), "epochs": cfg.epochs})
+    return out, sub
+
+
+def step(model, traits, mats, x, y, phase, eta) -> None:
+    """One gradient step on 0.5 |u_out - y|^2 (mean over the batch), in place."""
+    hs, derivs, u = forward(model, traits, mats, x, phase)
+    delta = (u - y) / len(x)
+    for k in range(len(mats) - 1, -1, -1):
+        W, b = mats[k]
+        grad_W, grad_b = delta.T @ hs[k], delta.sum(axis=0)
+        if k > 0:
+            delta = (delta @ W) * derivs[k - 1]
+        W -= eta * grad_W
+        b -= eta * grad_b
+
+
+def accuracy(model, traits, mats, X, labels) -> float:
+    """Share of samples whose largest expected output voltage is the label's."""
+    return float(np.mean(forward(model, traits, mats, X)[2].argmax(axis=1) == labels))
