@@ -64,11 +64,13 @@ def export(model, out, *, format: str = "nir", target: str | None = None, approx
     model, spec_file = _model(model)
     base_dir = str(Path(spec_file).parent) if spec_file else None
     family = families.of(model)
+    model, fixed = _latency_fixed(model)
     traits = backends.get(target).traits() if target else Traits(name="nir")
     graph = family.lower(model, family.weights(model, base_dir), traits)
     if target:
         graph = legalize(graph, traits)
     exported = nir.export(graph, dt, approximate)
+    exported.notes.extend(fixed)
     arrays = None
     if inputs is not None:
         run = family.graph_run(model, copies=getattr(getattr(model, "learning", None), "lanes", 1), base_dir=base_dir)
@@ -87,6 +89,19 @@ def export(model, out, *, format: str = "nir", target: str | None = None, approx
         np.savez_compressed(buf, **arrays)
         write_bytes_atomic(Path(inputs), buf.getvalue())
     return exported
+
+
+def _latency_fixed(model) -> tuple:
+    """(model, notes): a model whose spiking section says ``latency: auto`` is exported as
+    written (a NIR file states no presentation time and no host-side count window)."""
+    import dataclasses
+
+    spiking = getattr(model, "spiking", None)
+    if getattr(spiking, "latency", "fixed") != "auto":
+        return model, []
+    note = ("spiking.latency: auto is not applied: a NIR file states no presentation time, so the network is "
+            "exported as its spiking section is written")
+    return dataclasses.replace(model, spiking=dataclasses.replace(spiking, latency="fixed")), [note]
 
 
 def simulate(model, backend: str = "rate", *, duration=None, dt=None, seed=None, presentation=None, out=None,

@@ -327,27 +327,41 @@ def test_a_regular_train_split_on_chip_keeps_every_spike():
     np.testing.assert_array_equal(legal.edges[1].weights, np.tile(np.arange(6.0).reshape(2, 3), 4))
 
 
-#: The best recorded choices (deploy/digits_on_loihi_fast.yaml): regular inputs at 1 kHz, no
+def own_rate_accuracy() -> float:
+    """The issue's reference: the rate model's accuracy at the spec's own presentation time
+    (100 ms: 97.55 %; 97.33 % at 20 ms, so the gaps below are the larger of the two readings)."""
+    from neuromorph.run.simulate import simulate
+
+    return simulate(digits(0.1, lanes=32), "rate", spec_file=str(DIGITS)).summary["metrics"]["accuracy"]
+
+
+#: The best recorded choices (deploy/digits_on_loihi_fast.yaml): regular inputs at 900 Hz, no
 #: synaptic filter, spike counts over the whole presentation, units three times as fast.
-BEST = {**FAST, "rate_scale": 3.0}
+BEST = {**FAST, "input_rate": 900.0, "rate_scale": 3.0}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["loihi", "nengo", "brian2-spiking"])
-def test_best_choices_meet_the_gap_bars_at_20_and_50_ms(backend):
-    """The issue's accuracy bars for the best recorded choices, continuous stream, mean over
-    spiking seeds 0, 1, 2: gap to the rate model at the same presentation time <= 2 points at
-    20 ms and <= 0.5 at 50 ms. Measured (gap at 20 / 50 ms): loihi 0.75 / 0.45, nengo 0.97 /
-    -0.08, brian2-spiking 0.75 / 0.22; with rate_scale 1, 8 to 16.5 points at 20 ms."""
+def test_best_choices_meet_the_bars_at_20_and_50_ms(backend):
+    """The issue's bars for the best recorded choices, continuous stream, mean over spiking seeds
+    0, 1, 2: gap to the rate model at its own presentation time <= 2 points at 20 ms and <= 0.5
+    at 50 ms; on Loihi, energy per inference on the Loihi 1 profile <= 1 uJ at 20 ms (measured
+    0.994 uJ). Gaps measured: docs/latency.md; with rate_scale 1, 8 to 16.5 points at 20 ms."""
+    from neuromorph.hardware import energy, profile
     from neuromorph.run.simulate import simulate
 
     for presentation, bar in ((0.02, 0.02), (0.05, 0.005)):
-        rate = simulate(digits(presentation, lanes=32), "rate", spec_file=str(DIGITS)).summary["metrics"]["accuracy"]
-        spiking = [simulate(digits(presentation, lanes=32, seed=s, **BEST), backend,
-                            spec_file=str(DIGITS)).summary["metrics"]["accuracy"] for s in (0, 1, 2)]
-        gap = rate - float(np.mean(spiking))
+        rate = own_rate_accuracy()
+        models = [digits(presentation, lanes=32, seed=s, **BEST) for s in (0, 1, 2)]
+        runs = [simulate(m, backend, spec_file=str(DIGITS)) for m in models]
+        gap = rate - float(np.mean([r.summary["metrics"]["accuracy"] for r in runs]))
         print(f"\n  {backend} at {presentation * 1e3:g} ms: gap {gap * 100:.2f} points")
-        assert gap <= bar, (presentation, rate, spiking)
+        assert gap <= bar, (presentation, rate, gap)
+        if backend == "loihi" and presentation == 0.02:
+            joules = [energy.estimate(m, r.summary, profile.load("loihi1"), base_dir=str(ROOT / "models"))["energy_j"]
+                      for m, r in zip(models, runs)]
+            print(f"  energy per inference {np.mean(joules) * 1e6:.3f} uJ")
+            assert np.mean(joules) <= 1e-6
 
 
 # -- the compiler's own choices (latency: auto) ---------------------------------------------------------
@@ -396,7 +410,7 @@ def test_design_defaults_meet_the_gap_bars_through_auto(backend):
     from neuromorph.run.simulate import simulate
 
     for presentation, bar in ((0.02, 0.04), (0.05, 0.01)):
-        rate = simulate(digits(presentation, lanes=32), "rate", spec_file=str(DIGITS)).summary["metrics"]["accuracy"]
+        rate = own_rate_accuracy()
         spiking = [simulate(digits(presentation, lanes=32, seed=s, latency="auto"), backend,
                             spec_file=str(DIGITS)).summary["metrics"]["accuracy"] for s in (0, 1, 2)]
         gap = rate - float(np.mean(spiking))
@@ -469,3 +483,18 @@ def test_calibration_recovers_count_quantization_at_20_ms():
     plain, tuned = mean(), mean(calibrate={"epochs": 10, "eta": 0.02})
     print(f"\n  nengo at 20 ms: {plain:.4f} -> {tuned:.4f} calibrated")
     assert tuned >= plain + 0.02
+
+
+def test_export_compiles_an_auto_model_as_written_and_says_so(tmp_path):
+    """A NIR file states no presentation time: under latency: auto at 20 ms the export is the
+    network the spiking section states (alpha synapses of 15 ms, filtered read-out), with a note."""
+    import nir
+
+    from neuromorph import api
+
+    exported = api.export(digits(0.02, latency="auto"), tmp_path / "d.nir", approximate=True)
+    assert any("latency: auto is not applied" in n for n in exported.notes)
+    graph = nir.read(tmp_path / "d.nir")
+    assert not any(type(node).__name__ == "I" for node in graph.nodes.values())
+    plain = api.export(digits(0.02), tmp_path / "p.nir", approximate=True)
+    assert not any("latency" in n for n in plain.notes)

@@ -156,4 +156,6 @@ def test_digits_accuracy_by_presentation_time(backend, digits_rate):
         found[presentation] = run.summary["metrics"]["accuracy"]
     print(backend, found)
     assert found[0.1] >= digits_rate - 0.02
-    assert found[0.02] < found[0.2]  # too short a presentation does not let the network settle
+    # below the mapping's 80 ms delay the shipped spec's latency: auto compiles for the presentation
+    # time (docs/latency.md): 20 ms stays within the 4 points of the rate model (one seed here)
+    assert found[0.02] >= digits_rate - 0.04

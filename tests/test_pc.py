@@ -327,3 +327,44 @@ def test_several_models_of_different_tasks_are_refused(cli, tmp_path):
     res = cli("compare", MODELS / "kim_fig5.yaml", MODELS / "pc_digits.yaml", "-b", "rate", "--out", out)
     assert res.code == 2 and "kim_fig5" in res.err and "classification" in res.err and "Traceback" not in res.err
     assert not out.exists()
+
+
+def pc_digits_at(presentation: float, seed: int | None = None, **spiking):
+    """pc_digits at ``presentation`` on the whole test split (32 lanes), with ``spiking`` keys."""
+    data = load_data("pc_digits")
+    data["task"]["presentation"] = presentation
+    data["learning"]["lanes"] = 32
+    data["spiking"].update(spiking)
+    if seed is not None:
+        data["spiking"]["seed"] = seed
+    model, problems = nm.spec.validate_data(data)
+    assert model is not None, problems
+    return model
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["loihi", "nengo", "brian2-spiking"])
+def test_pc_digits_meets_the_latency_bars(backend):
+    """#14's bars for the predictive-coding network, continuous stream, mean over spiking seeds
+    0, 1, 2, gap to the rate model at its own presentation time (100 ms: 98.66 %; pc's timed rate
+    inference itself needs about 25 ms per image, its spiking fixed point does not): the shipped
+    spec (Poisson, alpha, latency: auto) <= 4 points at 20 ms and <= 1 at 50 ms; the best recorded
+    choices (regular inputs at 900 Hz, no filter, counts, rate_scale 3) <= 2 and <= 0.5, and on
+    Loihi <= 1 uJ per inference at 20 ms (Loihi 1 profile). Measured: docs/pc.md."""
+    from neuromorph.hardware import energy, profile
+
+    own = nm.simulate(pc_digits_at(0.1)).summary["metrics"]["accuracy"]
+    best = {"encoding": "regular", "synapse": "none", "readout": "count", "input_rate": 900.0, "rate_scale": 3.0,
+            "latency": "fixed"}
+    for settings, bars in (({}, {0.02: 0.04, 0.05: 0.01}), (best, {0.02: 0.02, 0.05: 0.005})):
+        for presentation, bar in bars.items():
+            models = [pc_digits_at(presentation, s, **settings) for s in (0, 1, 2)]
+            runs = [nm.simulate(m, backend=backend) for m in models]
+            gap = own - float(np.mean([r.summary["metrics"]["accuracy"] for r in runs]))
+            label = "best" if settings else "shipped"
+            print(f"\n  pc_digits on {backend}, {label}, {presentation * 1e3:g} ms: gap {gap * 100:.2f}")
+            assert gap <= bar, (settings, presentation, gap)
+            if backend == "loihi" and settings and presentation == 0.02:
+                joules = [energy.estimate(m, r.summary, profile.load("loihi1"), base_dir=str(MODELS))["energy_j"]
+                          for m, r in zip(models, runs)]
+                assert np.mean(joules) <= 1e-6, joules
