@@ -97,7 +97,7 @@ def _latency_fixed(model) -> tuple:
     import dataclasses
 
     spiking = getattr(model, "spiking", None)
-    if getattr(spiking, "latency", "fixed") != "auto":
+    if spiking is None or getattr(spiking, "latency", "fixed") != "auto":
         return model, []
     note = ("spiking.latency: auto is not applied: a NIR file states no presentation time, so the network is "
             "exported as its spiking section is written")

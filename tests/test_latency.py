@@ -13,7 +13,8 @@ from neuromorph import backends, families, spec
 from neuromorph.families.nla import structure
 from neuromorph.graph import Integrator, Probe, RegularEncoder, legalize
 from neuromorph.tasks import make_task
-from neuromorph.tasks.engines import GraphEngine, lanes_of, per_presentation, presentations, window_means
+from neuromorph.tasks.engines import (GraphEngine, lanes_of, per_presentation, presentations, window_means,
+                                      with_gaps, without_gaps)
 
 ROOT = Path(__file__).resolve().parents[1]
 DIGITS = ROOT / "models" / "nla_digits.yaml"
@@ -109,6 +110,35 @@ def test_reset_between_images_equals_each_image_shown_alone():
         np.testing.assert_allclose(out[j], one[0], rtol=0, atol=1e-9)
 
 
+def test_a_blank_gap_before_each_image_equals_the_stream_with_zeros_written_in():
+    """between: gap runs a blank of inputs at 0 before each image and reports each image's own
+    steps: the same outputs as a continuous stream whose inputs were given the zeros by hand (with
+    deterministic inputs); the count read-out's window is the image's own."""
+    model = digits(between="gap", gap=0.01, initial="rest", **FAST)
+    plain = digits(initial="rest", **FAST)
+    family, sim = families.of(model), backends.get("nengo")
+    task = make_task(model)
+    order = task.lanes_order(task.test_idx[:6])[0]  # (2 lanes, 3 images of 20 steps)
+    protocol = task.protocol(order, learn=False)
+    engine = GraphEngine(family, model, family.weights(model), sim)
+    _, out = engine.run_protocol(protocol, marks=[20, 40, 60])
+    assert "between.gap" in {s.id for s in engine.graph.substitutions}
+    hand_x, hand_t = [], []
+    for j in range(3):
+        hand_x += [np.zeros((10,) + protocol.x.shape[1:]), protocol.x[20 * j:20 * (j + 1)]]
+        hand_t += [np.zeros((10,) + protocol.target.shape[1:]), protocol.target[20 * j:20 * (j + 1)]]
+    stream = GraphEngine(family, plain, family.weights(plain), sim)
+    graph = stream.compiled(2, None)
+    u = stream.readout(graph, stream.run(graph, np.concatenate(hand_x), np.concatenate(hand_t)))
+    for j in range(3):
+        np.testing.assert_allclose(out[j], u[30 * (j + 1)], rtol=0, atol=1e-12)
+    x = np.arange(3 * 4 * 2).reshape(12, 2, 1).astype(float)  # 3 presentations of 4 steps, 2 lanes
+    gapped = with_gaps(x, 3, 2)
+    assert gapped.shape == (18, 2, 1) and not gapped[6:8].any() and np.array_equal(gapped[8:12], x[4:8])
+    rows = np.concatenate([np.full((1, 2, 1), -1.0), gapped])
+    np.testing.assert_array_equal(without_gaps(rows, 3, 2), np.concatenate([rows[:1], x]))
+
+
 @pytest.mark.parametrize("change, key, words", [
     ({"readout": "count"}, "spiking.readout", "classification tasks"),
     ({"between": "reset"}, "spiking.between", "task.kind: digits"),
@@ -127,9 +157,26 @@ def test_unfiltered_edges_need_the_count_readout_and_bm_refuses_the_keys():
     model, problems = spec.validate_data(data)
     assert model is None and any(p.path == "spiking.synapse" and "readout: count" in p.message for p in problems)
     data = spec.to_data(spec.load(ROOT / "models" / "kim_fig3_solid.yaml"))
-    data["spiking"]["encoding"] = "regular"
+    data["spiking"].update(encoding="regular", rate_scale=2.0, latency="auto", calibrate={"epochs": 2})
     model, problems = spec.validate_data(data)
-    assert model is None and any(p.path == "spiking.encoding" and "NLA models" in p.message for p in problems)
+    assert model is None
+    for key in ("encoding", "rate_scale", "latency", "calibrate"):
+        assert any(p.path == f"spiking.{key}" and "NLA models" in p.message for p in problems), key
+
+
+@pytest.mark.parametrize("change, key, words", [
+    ({"calibrate": {"epochs": 2}, "nir_exact": True}, "spiking.calibrate", "nir_exact"),
+    ({"latency": "auto", "nir_exact": True}, "spiking.latency", "latency: fixed"),
+    ({"rate_scale": 0.5}, "spiking.rate_scale", "must be >= 1 (got 0.5)"),
+    ({"calibrate": {"epochs": 0}}, "spiking.calibrate.epochs", "must be >= 1 (got 0)"),
+    ({"between": "gap"}, "spiking.gap", "needs both between: gap and a gap > 0 s"),
+    ({"gap": 0.01}, "spiking.gap", "found between: continuous, gap: 0.01"),
+])
+def test_latency_keys_are_refused_where_they_cannot_apply(change, key, words):
+    data = spec.to_data(spec.load(ROOT / "models" / "nla_digits_nir.yaml"))
+    data["spiking"].update(change)
+    model, problems = spec.validate_data(data)
+    assert model is None and any(p.path == key and words in p.message for p in problems), problems
 
 
 def test_export_of_a_counting_readout_is_refused_by_name(tmp_path):

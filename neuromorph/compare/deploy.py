@@ -11,7 +11,7 @@ from ..errors import SpecError
 from ..spec import manifest as mf
 
 SPIKING_KEYS = ("input_rate", "tau_syn", "dt", "neurons", "encoding", "synapse", "readout", "readout_window",
-                "between", "initial", "prospective", "rate_scale", "latency")
+                "between", "initial", "prospective", "rate_scale", "latency", "gap")
 
 
 @dataclass

@@ -51,6 +51,7 @@ def counts(model, info: dict, graph, profile) -> dict | None:
     neurons = sum(n.size for n in on_chip.values())
     presentation = families.of(model).presentation(model)
     if presentation:
+        presentation += graph.meta.get("gap_between", 0.0)  # the chip runs through the blank too
         first = next(iter(on_chip), None)
         copies = info["neurons"].get(first, 0) / on_chip[first].size if first else 1
         inferences = seconds / presentation * copies  # padded test slots included

@@ -290,8 +290,10 @@ class Spiking:
     counts of the last hidden layer times the output weights, divided by the window);
     ``readout_window`` (fraction of the presentation, (0, 1]): how much of its end a ``count``
     read-out averages;
-    ``between``: what happens between images: ``continuous`` (one stream, as in the rate model)
-    or ``reset`` (every image starts from the network's initial state);
+    ``between``: what happens between images: ``continuous`` (one stream, as in the rate model),
+    ``reset`` (every image starts from the network's initial state) or ``gap`` (a blank of
+    ``gap`` seconds, inputs at 0, before each image; the time per inference is then
+    presentation + gap);
     ``initial``: the membranes' initial state: ``random`` (uniform in [0, 1) of threshold, the
     stationary spread of a firing population) or ``rest`` (v = 0);
     ``prospective``: the look-ahead kick at input changes: the host adds the current
@@ -329,7 +331,8 @@ class Spiking:
     synapse: Literal["alpha", "lowpass", "none"] = "alpha"
     readout: Literal["end", "count"] = "end"
     readout_window: Annotated[float, Strict(), Field(gt=0.0, le=1.0)] = 1.0
-    between: Literal["continuous", "reset"] = "continuous"
+    between: Literal["continuous", "reset", "gap"] = "continuous"
+    gap: NonNegativeReal = 0.0
     initial: Literal["random", "rest"] = "random"
     prospective: StrictBool = False
     rate_scale: Annotated[float, Strict(), Field(ge=1.0, le=100.0)] = 1.0

@@ -18,7 +18,7 @@ from pydantic import StrictBool, Field, Strict, TypeAdapter, ValidationError
 from pydantic.dataclasses import dataclass
 
 from ..errors import Problem, unknown_name
-from .common import CONFIG, Identifier, ModelName, PositiveReal, describe
+from .common import CONFIG, Identifier, ModelName, NonNegativeReal, PositiveReal, describe
 from .pydantic_errors import format_path, problems_from_validation
 from .documents import read_document
 from .yamlio import line_of
@@ -45,7 +45,8 @@ class RunSettings:
     synapse: Optional[Literal["alpha", "lowpass", "none"]] = None
     readout: Optional[Literal["end", "count"]] = None
     readout_window: Optional[Annotated[float, Strict(), Field(gt=0.0, le=1.0)]] = None
-    between: Optional[Literal["continuous", "reset"]] = None
+    between: Optional[Literal["continuous", "reset", "gap"]] = None
+    gap: Optional[NonNegativeReal] = None
     initial: Optional[Literal["random", "rest"]] = None
     prospective: Optional[StrictBool] = None
     rate_scale: Optional[Annotated[float, Strict(), Field(ge=1.0, le=100.0)]] = None

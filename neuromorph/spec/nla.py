@@ -239,8 +239,11 @@ def check_latency(c: Checks, model) -> None:
     if sp.readout == "count" and not digits:
         c.error("spiking.readout", "a spike-count read-out averages over each presentation: it applies to "
                                    f"classification tasks (task.kind: digits), not {model.task.kind}; use readout: end")
-    if sp.between == "reset" and not digits:
-        c.error("spiking.between", f"resetting between images applies to task.kind: digits, not {model.task.kind}")
+    if sp.between != "continuous" and not digits:
+        c.error("spiking.between", f"{sp.between} between images applies to task.kind: digits, not {model.task.kind}")
+    if (sp.between == "gap") != (sp.gap > 0):
+        c.error("spiking.gap", "a blank between images needs both between: gap and a gap > 0 s "
+                               f"(found between: {sp.between}, gap: {sp.gap:g})")
     if sp.synapse == "none" and sp.readout != "count":
         c.error("spiking.synapse", "without a synaptic filter the read-out sees single spikes: use readout: count "
                                    "(spike counts over the window) or a synapse (alpha, lowpass)")

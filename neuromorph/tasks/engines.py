@@ -40,6 +40,23 @@ def per_presentation(u: np.ndarray, slots: int, lanes: int) -> np.ndarray:
     return np.concatenate([u[:1, :lanes], body])
 
 
+def with_gaps(x: np.ndarray, slots: int, gap: int) -> np.ndarray:
+    """(slots * s, L, n) -> (slots * (gap + s), L, n): ``gap`` steps of zeros before each of the
+    ``slots`` presentations."""
+    s = x.shape[0] // slots
+    body = x.reshape(slots, s, *x.shape[1:])
+    blank = np.zeros((slots, gap) + x.shape[1:], dtype=x.dtype)
+    return np.concatenate([blank, body], axis=1).reshape(slots * (gap + s), *x.shape[1:])
+
+
+def without_gaps(u: np.ndarray, slots: int, gap: int) -> np.ndarray:
+    """(slots * (gap + s) + 1, L, n) -> (slots * s + 1, L, n): row 0 and each presentation's own
+    rows, the gaps' rows dropped."""
+    s = (u.shape[0] - 1) // slots - gap
+    body = u[1:].reshape(slots, gap + s, *u.shape[1:])[:, gap:]
+    return np.concatenate([u[:1], body.reshape(slots * s, *u.shape[1:])])
+
+
 def window_means(v: np.ndarray, w: int, dt: float) -> np.ndarray:
     r"""A read-out's mean over the last ``w`` steps from its integral v (K + 1, L, n):
     :math:`(v_m - v_{m - w}) / (w\,dt)`, over the steps so far while m < w (row 0: row 1's)."""
@@ -119,7 +136,14 @@ class GraphEngine:
         nudging = protocol.beta if np.any(protocol.beta) else None
         graph = self.compiled(lanes, nudging)
         slots = presentations(marks, protocol.steps) if graph.meta.get("reset_between") else None
-        if slots is None:
+        gap = int(round(graph.meta.get("gap_between", 0.0) / self.model.dynamics.dt))
+        gapped = presentations(marks, protocol.steps) if gap else None
+        if gap and gapped is None:
+            raise ValueError("a blank between images needs equal presentations marked at their ends")
+        if gapped is not None:  # a blank before each presentation, cut from the output again
+            u = self.run(graph, with_gaps(protocol.x, gapped, gap), with_gaps(protocol.target, gapped, gap))
+            u = without_gaps(self.readout(graph, u), gapped, gap)
+        elif slots is None:
             u = self.readout(graph, self.run(graph, protocol.x, protocol.target))
         else:  # every presentation from the initial state: one lane per (presentation, lane)
             graph = self.compiled(lanes * slots, nudging)

@@ -161,6 +161,8 @@ def lower(model, weights, traits, copies: int = 1, nudging=None) -> Graph:
         meta["count_readout"] = {"probe": "u_out", "window": sp.readout_window * model.task.presentation}
     if sp.between == "reset":
         meta["reset_between"] = True
+    if sp.between == "gap":
+        meta["gap_between"] = sp.gap
     if sp.prospective:
         meta["prospective"] = {"kick": "x"}  # Input "kick" carries d/dt of Input "x"
     return Graph(name=model.name, nodes=nodes, edges=tuple(edges), probes={"u_out": Probe("out", "value")},
@@ -234,6 +236,11 @@ def latency_substitutions(model) -> list:
                                 "every image from the network's initial state",
                                 "the previous image no longer lingers in membranes and filters; run as one lane "
                                 "per image, so every target can do it"))
+    if sp.between == "gap":
+        out.append(Substitution("between.gap", "one continuous stream of images (the rate model's protocol)",
+                                f"a blank of {sp.gap * 1e3:g} ms (inputs at 0) before each image",
+                                "the previous image's activity dies down before the next one arrives; the time per "
+                                "inference grows by the gap", {"gap_s": sp.gap}))
     if sp.prospective:
         tau_rc = unit_taus(model)[0]
         tau = f"tau_rc = {tau_rc * 1e3:g} ms" + (f" and tau_syn = {sp.tau_syn * 1e3:g} ms"
