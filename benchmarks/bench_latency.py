@@ -7,7 +7,8 @@ synapses and ``latency: auto``, the compiler's choices below the mapping's delay
 card's mapping as written (``design_fixed``: the read-out's value at the end of each
 presentation); the best latency choices recorded so far (``best``, as
 ``deploy/digits_on_loihi_fast.yaml``: regular inputs at 900 Hz, no synaptic filter, spike counts
-over the presentation, units three times as fast); and first-order synapses with the prospective
+over the presentation, units three times as fast, weights calibrated on each target's LIF curve
+and counts); and first-order synapses with the prospective
 kick (``lowpass_kick``). Gap = rate accuracy at the same presentation time minus spiking accuracy,
 in points. Energy per inference on the Loihi 1 and Loihi 2 profiles (hardware/energy.py). The
 runs go through ``neuromorph sweep``; ``--workers N`` spreads them over N processes, ``--times``
@@ -42,6 +43,24 @@ CONFIGS = {
     "lowpass_kick": FIXED + ["spiking.encoding=regular", "spiking.synapse=lowpass", "spiking.readout=count",
                              "spiking.prospective=true"],
 }
+
+
+#: Spiking keys a grid cannot set (nested sections), written into a copy of the spec.
+SECTIONS = {"best": {"calibrate": {"epochs": 10, "eta": 0.02}}}
+
+
+def spec_copy(path: str, name: str, folder: Path) -> str:
+    """``path``, or a copy of it in ``folder`` with the configuration's SECTIONS (weights by
+    absolute path)."""
+    if name not in SECTIONS:
+        return path
+    data = spec.to_data(spec.load(path))
+    data["spiking"].update(SECTIONS[name])
+    if data.get("weights"):
+        data["weights"] = str((Path(path).parent / data["weights"]).resolve())
+    out = folder / f"{Path(path).stem}_{name}.yaml"
+    out.write_text(spec.to_yaml(spec.validate_data(data)[0]))
+    return str(out)
 
 
 def interval(values: list) -> tuple[float, float]:
@@ -104,7 +123,8 @@ if __name__ == "__main__":
     try:
         for name in args.configs.split(","):
             out = folder / name
-            doc = api.sweep(args.model, [f"task.presentation={times}"] + CONFIGS[name], BACKENDS, seeds=seeds,
+            model = spec_copy(args.model, name, folder)
+            doc = api.sweep(model, [f"task.presentation={times}"] + CONFIGS[name], BACKENDS, seeds=seeds,
                             out=out, workers=args.workers)
             own = spec.load(args.model).task.presentation
             report(f"latency_{Path(args.model).stem}_{name}", table(doc, out, own))

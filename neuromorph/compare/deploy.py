@@ -3,15 +3,18 @@ hardware profile, run the target and the backends it is compared with, write the
 
 from __future__ import annotations
 
+import dataclasses
+
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import families, spec
 from ..errors import SpecError
 from ..spec import manifest as mf
+from ..spec.common import Calibration
 
 SPIKING_KEYS = ("input_rate", "tau_syn", "dt", "neurons", "encoding", "synapse", "readout", "readout_window",
-                "between", "initial", "prospective", "rate_scale", "latency", "gap")
+                "between", "initial", "prospective", "rate_scale", "latency", "gap", "calibrate")
 
 
 @dataclass
@@ -51,6 +54,8 @@ def apply_settings(model, run, file: str):
     data = spec.to_data(model)
     for key in SPIKING_KEYS:
         value = getattr(run, key)
+        if isinstance(value, Calibration):  # a nested section
+            value = dataclasses.asdict(value)
         if value is not None:
             data.setdefault("spiking", {})[key] = value
     if run.duration is not None:

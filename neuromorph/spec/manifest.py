@@ -18,7 +18,7 @@ from pydantic import StrictBool, Field, Strict, TypeAdapter, ValidationError
 from pydantic.dataclasses import dataclass
 
 from ..errors import Problem, unknown_name
-from .common import CONFIG, Identifier, ModelName, NonNegativeReal, PositiveReal, describe
+from .common import CONFIG, Calibration, Identifier, ModelName, NonNegativeReal, PositiveReal, describe
 from .pydantic_errors import format_path, problems_from_validation
 from .documents import read_document
 from .yamlio import line_of
@@ -32,7 +32,7 @@ class RunSettings:
     ``duration`` (s), and spiking overrides: ``input_rate`` (Hz), ``tau_syn`` (s), ``dt`` (s),
     ``neurons`` (per represented dimension), and the latency choices of NLA models (as in a
     spec's ``spiking`` section: ``encoding``, ``synapse``, ``readout``, ``readout_window``,
-    ``between``, ``initial``, ``prospective``, ``rate_scale``, ``latency``)."""
+    ``between``, ``initial``, ``prospective``, ``rate_scale``, ``latency``, ``gap``, ``calibrate``)."""
 
     presentation_times: Optional[tuple[PositiveReal, ...]] = None
     seeds: Annotated[int, Strict(), Field(ge=1, le=100)] = 1
@@ -47,6 +47,7 @@ class RunSettings:
     readout_window: Optional[Annotated[float, Strict(), Field(gt=0.0, le=1.0)]] = None
     between: Optional[Literal["continuous", "reset", "gap"]] = None
     gap: Optional[NonNegativeReal] = None
+    calibrate: Optional[Calibration] = None
     initial: Optional[Literal["random", "rest"]] = None
     prospective: Optional[StrictBool] = None
     rate_scale: Optional[Annotated[float, Strict(), Field(ge=1.0, le=100.0)]] = None

@@ -16,7 +16,10 @@ input code and the kind of synapse, and records each choice with its reason:
 - Poisson inputs at :data:`INPUT_RATE` or more (a pixel at rate 1 sends 80 spikes in 20 ms: count
   noise 11 %; a chip takes them as several input neurons per pixel);
 - LIF units :data:`RATE_SCALE` times as fast (``rate_scale``: the same rate function, three times
-  the spikes per window).
+  the spikes per window);
+- on a target whose LIF curve is not the exact one (Loihi's whole steps: ``Traits.lif_rates``),
+  calibration on that curve and the count read-out (``spiking.calibrate`` with its defaults): at
+  three times the rate the chip's refractory step caps strongly driven units.
 
 The constants are the best measured choices at 20 and 50 ms (docs/latency.md). At T >= D the
 spec is compiled as written.
@@ -27,6 +30,7 @@ from __future__ import annotations
 import dataclasses
 
 from ...graph import Substitution
+from ...spec.common import Calibration
 
 #: Poisson input rate (Hz) of a pixel at rate 1 under ``auto``: four inputs per pixel on a 1 ms clock.
 INPUT_RATE = 4000.0
@@ -50,9 +54,10 @@ def applies(model) -> bool:
             and model.task.presentation < design_delay(model))
 
 
-def realized(model):
+def realized(model, traits=None):
     """(model, substitutions): ``model`` with the spiking choices ``auto`` makes for its
-    presentation time, and a record of each; ``model`` itself when ``auto`` is off or T >= D."""
+    presentation time (and for the target with ``traits``, when given), and a record of each;
+    ``model`` itself when ``auto`` is off or T >= D."""
     if not applies(model):
         return model, []
     sp, T = model.spiking, model.task.presentation
@@ -81,6 +86,11 @@ def realized(model):
         changes["rate_scale"] = RATE_SCALE
         subs.append(Substitution("latency.rate_scale", f"rate_scale {sp.rate_scale:g}", f"rate_scale {RATE_SCALE:g}",
                                  f"{why}; units {RATE_SCALE:g} times as fast send that many more spikes per window"))
+    if traits is not None and traits.lif_rates is not None and sp.calibrate is None and "rate_scale" in changes:
+        changes["calibrate"] = Calibration()
+        subs.append(Substitution("latency.calibrate", "the trained weights", "calibrated on the target's LIF curve",
+                                 f"{why}; {traits.name}'s LIF rates are whole-step ones, and at {RATE_SCALE:g} times "
+                                 "the rate its refractory step caps strongly driven units"))
     if not changes:
         return model, []
     return dataclasses.replace(model, spiking=dataclasses.replace(sp, **changes)), subs

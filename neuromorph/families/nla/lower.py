@@ -122,7 +122,7 @@ def nudge_factors(st, nudging) -> np.ndarray:
 def lower(model, weights, traits, copies: int = 1, nudging=None) -> Graph:
     """The neuron-level spiking network of an NLA model (``copies`` lanes); ``nudging``: the
     protocol's beta per output (targets then arrive on the Input ``target``)."""
-    model, auto = latency.realized(model)
+    model, auto = latency.realized(model, traits)
     if model.spiking.calibrate is not None:
         from .calibrate import calibrate
 
