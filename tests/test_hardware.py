@@ -66,11 +66,12 @@ def test_oversized_model_reports_every_violated_rule_and_exits_1(cli):
     assert res.code == 1 and "Traceback" not in res.out + res.err
     out = res.out
     assert "does not fit (3 error(s))" in out
-    assert "error: [input_axons_per_core] h1: 5000 input axons per core > 4096" in out
-    assert "error: [cores_and_chips] 190 cores need 2 chips; the profile has 1" in out
+    # 2 kHz inputs on a 1 ms clock: two input neurons per input (input.split), twice the axons
+    assert "error: [input_axons_per_core] h1: 10000 input axons per core > 4096" in out
+    assert "error: [cores_and_chips] 553 cores need 5 chips; the profile has 1" in out
     assert "error: [refractory_period] tau_ref = 100 ms is 101 steps > 63" in out
-    assert "to fit: use a system with >= 2 chips" in out and "to fit: shorten tau_ref to <= 62 ms" in out
-    assert "warning: [input_rate] input rate 2000 Hz > one spike per 1 ms step" in out
+    assert "to fit: use a system with >= 5 chips" in out and "to fit: shorten tau_ref to <= 62 ms" in out
+    assert "warning: [input_rate] input rate 2000 Hz > one spike per 1 ms step: 2 input neurons per input" in out
 
 
 def test_profiles_reject_bad_values_with_clear_errors(cli, tmp_path):

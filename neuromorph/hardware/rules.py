@@ -9,6 +9,8 @@ would have to change.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional, cast
 
@@ -178,8 +180,10 @@ def input_rate(ctx: Context) -> list:
     rate = max(rates)
     if rate * dt <= 1:
         return []
-    return [Finding("input_rate", "warning", f"input rate {rate:g} Hz > one spike per {dt * 1e3:g} ms step",
-                    f"set spiking.input_rate <= {1 / dt:g}")]
+    m = math.ceil(rate * dt - 1e-9)
+    return [Finding("input_rate", "warning", f"input rate {rate:g} Hz > one spike per {dt * 1e3:g} ms step: {m} input "
+                    "neurons per input on chip (input.split), as many input axons",
+                    f"set spiking.input_rate <= {1 / dt:g} for one input neuron per input")]
 
 
 def learning_on_chip(ctx: Context) -> list:

@@ -344,7 +344,8 @@ def weights_from_graph(model, graph: Graph, weights, edges=None):
         if edges is not None and index not in edges:
             continue
         W = np.asarray(graph.edges[index].weights) / scale
-        if k == 0:
+        if k == 0:  # inputs split on a chip (legalize.encoders_off_chip) repeat W: the first copy
+            W = W[:, :st.n_in]
             out.W_in[layer] = W
         else:
             out.W[layer, st.layers[k - 1]] = W
