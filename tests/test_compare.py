@@ -49,7 +49,8 @@ def kim5(tmp_path_factory):
 @pytest.fixture(scope="session")
 def digits(tmp_path_factory):
     out = tmp_path_factory.mktemp("digits") / "report"
-    model = short("nla_digits", 0.05)  # the first 32 test images, 50 ms each
+    model = short("nla_digits", 0.05)  # the first 16 test images, 50 ms each (latency: auto)
+    model = dataclasses.replace(model, learning=dataclasses.replace(model.learning, lanes=16))
     comparison, doc = compare_and_report(model, ALL, presentations=[0.05], out=out,
                                          spec_file=str(MODELS / "nla_digits.yaml"))
     return model, comparison, doc, out

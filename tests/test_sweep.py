@@ -100,6 +100,7 @@ def test_two_local_workers_give_exactly_the_serial_rows(serial, tmp_path):
     assert_same_rows(doc, serial[0])
 
 
+@pytest.mark.slow  # 12 s: a worker process is killed and the cluster replaces it
 def test_a_worker_killed_mid_sweep_loses_no_result(serial, cluster, tmp_path):
     """One worker process is killed (SIGKILL) when the first run arrives; the nanny replaces it
     and the scheduler reruns its tasks."""
@@ -150,6 +151,7 @@ class Flaky:
         return x * x // x
 
 
+@pytest.mark.slow  # 11 s
 def test_resume_runs_only_the_missing_runs(tmp_path):
     """A rate sweep of 8 runs, interrupted after 3, resumed: the 3 are kept (not rerun), the table
     equals an uninterrupted sweep's bit for bit."""

@@ -52,6 +52,7 @@ def assert_same_weights(a, b):
         np.testing.assert_allclose(wa[key], wb[key], rtol=0, atol=SAME_WEIGHTS, err_msg=key)
 
 
+@pytest.mark.slow  # 13 s: a training process killed after its first epoch, resumed, and one run whole
 def test_killed_run_resumes_to_the_weights_of_an_uninterrupted_run(small, tmp_path, cli):
     whole = tmp_path / "whole"
     assert cli("train", small, "--out", whole).code == 0
