@@ -70,3 +70,9 @@ def pytest_collection_modifyitems(config, items):
     order collected: the long groups start while single tests can still fill the other worker, so
     both workers finish together (longest work first)."""
     items.sort(key=lambda item: item.get_closest_marker("xdist_group") is None)
+
+
+def short_of_the_bar(why: str):
+    """A slow accuracy case measured short of its issue's bar: a strict expected failure, so it
+    fails (and the mark must go) once the bar is met."""
+    return pytest.mark.xfail(strict=True, reason=f"measured short of the bar: {why}")

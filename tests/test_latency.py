@@ -16,6 +16,8 @@ from neuromorph.tasks import make_task
 from neuromorph.tasks.engines import (GraphEngine, lanes_of, per_presentation, presentations, window_means,
                                       with_gaps, without_gaps)
 
+from .conftest import short_of_the_bar
+
 ROOT = Path(__file__).resolve().parents[1]
 DIGITS = ROOT / "models" / "nla_digits.yaml"
 FAST = {"encoding": "regular", "synapse": "none", "readout": "count"}
@@ -388,16 +390,10 @@ def own_rate_accuracy(name: str = "nla_digits") -> float:
 BEST = {**FAST, "input_rate": 900.0, "rate_scale": 3.0, "calibrate": {"epochs": 10, "eta": 0.02}}
 
 
-def short_of_the_bar(why: str):
-    """A case measured short of the issue's bar (docs/latency.md): it must fail until that
-    changes (strict)."""
-    return pytest.mark.xfail(strict=True, reason=f"measured short of the bar: {why}")
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("name, backend", [
     ("nla_digits", "loihi"), ("nla_digits", "nengo"), ("nla_digits", "brian2-spiking"),
-    pytest.param("nla_digits_fa", "loihi", marks=short_of_the_bar("gap 0.74 points at 50 ms")),
+    pytest.param("nla_digits_fa", "loihi", marks=short_of_the_bar("gap 0.74 points at 50 ms (docs/latency.md)")),
     pytest.param("nla_digits_fa", "nengo", marks=short_of_the_bar("gaps 2.67 / 0.89 points at 20 / 50 ms")),
     ("nla_digits_fa", "brian2-spiking")])
 def test_best_choices_meet_the_bars_at_20_and_50_ms(backend, name):

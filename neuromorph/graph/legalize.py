@@ -152,7 +152,7 @@ def encoders_off_chip(graph: Graph, traits: Traits) -> Graph:
             nodes[name] = BernoulliEncoder(node.size * m, node.max_rate / m)
             rates.append(node.max_rate)
         elif m > 1:  # copy j fires where phi + r t passes m n - j: together, every spike of the train
-            phase = np.broadcast_to(node.phase, np.broadcast(node.phase, np.zeros(node.size)).shape)
+            phase = node.phase + np.zeros(node.size)  # a number or (copies, size): per input
             phases = np.concatenate([(phase + j) / m for j in range(m)], axis=-1)
             nodes[name] = RegularEncoder(node.size * m, node.max_rate / m, phase=phases)
         if m > 1:

@@ -19,6 +19,8 @@ same seed gives the same weights.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -52,14 +54,27 @@ def window(model) -> float | None:
     return sp.readout_window * model.task.presentation if sp.readout == "count" else None
 
 
-def forward(model, traits, mats, x, phase=None):
+@dataclass(frozen=True)
+class Units:
+    """What a compiled hidden unit computes: ``rate`` J -> Hz on the target, ``rho`` the model's
+    (for its derivative), ``scale`` amplitude / rate_scale, ``window`` the count window (s) or None."""
+
+    rate: Callable
+    rho: Callable
+    scale: float
+    window: float | None
+
+
+def units(model, traits) -> Units:
+    n = model.neuron
+    rho = make_rho(n.rho, tau_rc=n.tau_rc, tau_ref=n.tau_ref, amplitude=n.amplitude, sigma=n.sigma)
+    return Units(target_rates(model, traits), rho, n.amplitude / model.spiking.rate_scale, window(model))
+
+
+def forward(unit: Units, mats, x, phase=None):
     """Hidden outputs per layer and output voltages for inputs ``x`` (batch, n_in); ``mats``:
     [(W, b)] per layer. ``phase``: one array per hidden layer (None: the expected count, r T)."""
-    n = model.neuron
-    rate = target_rates(model, traits)
-    rho = make_rho(n.rho, tau_rc=n.tau_rc, tau_ref=n.tau_ref, amplitude=n.amplitude, sigma=n.sigma)
-    scale = n.amplitude / model.spiking.rate_scale
-    T = window(model)
+    rate, rho, scale, T = unit.rate, unit.rho, unit.scale, unit.window
     h, Js, hs = x, [], [x]
     for k, (W, b) in enumerate(mats[:-1]):
         J = h @ W.T + b
@@ -102,19 +117,20 @@ def fit(model, weights, traits):
     for k in range(1, len(st.layers)):
         mats.append((weights.W[st.layers[k], st.layers[k - 1]].copy(), weights.b[st.layers[k]].copy()))
     rng = rng_for(spiking_seed(model), "calibrate")
-    before = accuracy(model, traits, mats, X, labels)
+    unit = units(model, traits)
+    before = accuracy(unit, mats, X, labels)
     for _ in range(cfg.epochs):
         order = rng.permutation(len(X))
         for start in range(0, len(X), cfg.batch):
             idx = order[start:start + cfg.batch]
             phase = [rng.uniform(0, 1, (len(idx), W.shape[0])) for W, _ in mats[:-1]]
-            step(model, traits, mats, X[idx], Y[idx], phase, cfg.eta)
-    after = accuracy(model, traits, mats, X, labels)
+            step(unit, mats, X[idx], Y[idx], phase, cfg.eta)
+    after = accuracy(unit, mats, X, labels)
     out = weights.copy()
     out.W_in[st.layers[0]], out.b[st.layers[0]] = mats[0]
     for k in range(1, len(st.layers)):
         out.W[st.layers[k], st.layers[k - 1]], out.b[st.layers[k]] = mats[k]
-    T = window(model)
+    T = unit.window
     seen = f"spike counts over {T * 1e3:g} ms with random phases" if T is not None else "rates"
     sub = Substitution("weights.calibrated", "the trained weights",
                        f"fine-tuned on {traits.name}'s LIF curve and {seen} ({cfg.epochs} epochs, eta {cfg.eta:g}, "
@@ -126,9 +142,9 @@ def fit(model, weights, traits):
     return out, sub
 
 
-def step(model, traits, mats, x, y, phase, eta) -> None:
+def step(unit: Units, mats, x, y, phase, eta) -> None:
     """One gradient step on 0.5 |u_out - y|^2 (mean over the batch), in place."""
-    hs, derivs, u = forward(model, traits, mats, x, phase)
+    hs, derivs, u = forward(unit, mats, x, phase)
     delta = (u - y) / len(x)
     for k in range(len(mats) - 1, -1, -1):
         W, b = mats[k]
@@ -139,6 +155,6 @@ def step(model, traits, mats, x, y, phase, eta) -> None:
         b -= eta * grad_b
 
 
-def accuracy(model, traits, mats, X, labels) -> float:
+def accuracy(unit: Units, mats, X, labels) -> float:
     """Share of samples whose largest expected output voltage is the label's."""
-    return float(np.mean(forward(model, traits, mats, X)[2].argmax(axis=1) == labels))
+    return float(np.mean(forward(unit, mats, X)[2].argmax(axis=1) == labels))
