@@ -11,7 +11,11 @@ Tolerances, and why:
 - affine chains: 1e-9; a recurrent loop of values: within 1 % of the final value of the exponential
   solution delayed by up to one step (a target's discrete filter may delay its output a step);
 - encoder statistics: Poisson / Bernoulli mean rates within 4 standard errors, Fano factor
-  within 0.15 of its expected value; regular encoders' counts exact.
+  within 0.15 of its expected value; regular encoders' counts exact;
+- capped integrate-and-fire units (the hard sigmoid): rates within one spike per window of the
+  exact curve where the reset subtracts; where the chip resets to 0, within 1/(2m) of the top
+  rate (m compartments per unit, legalize.if_split_on_chip) -- one compartment alone misses by up
+  to half the top rate.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import pytest
 
 from neuromorph import backends
 from neuromorph.backends.base import SpikingBackend
-from neuromorph.graph import (LI, LIF, Alpha, BernoulliEncoder, Connection, Graph, Input, Integrator, Lowpass,
+from neuromorph.graph import (IF, LI, LIF, Alpha, BernoulliEncoder, Connection, Graph, Input, Integrator, Lowpass,
                               PoissonEncoder, Probe, RegularEncoder, legalize)
 
 
@@ -164,6 +168,27 @@ def test_integrator_counts_spikes_and_integrates_values(backend):
     before_last = drive + gain * w * spikes[:-1].sum(axis=0)
     assert np.all(np.isclose(v, through_last, atol=1e-9) | np.isclose(v, before_last, atol=1e-9)), (v, through_last)
     assert spikes.sum() == np.floor(phase + rates * duration).sum()
+
+
+def test_capped_if_units_fire_at_the_hard_sigmoid_rate(backend):
+    """An IF unit with reset by subtraction and tau = tau_ref = 1 ms fires at 1 kHz clip(J, 0, 1):
+    measured from an integrating read-out (spike counts times the outgoing weights, so the
+    compartments a chip makes of each unit are summed as the network sums them) over 1 s."""
+    J = np.linspace(-0.2, 1.5, 35)
+    top, duration = 1000.0, 1.0
+    nodes = {"n": IF(J.size, tau=1e-3, tau_ref=1e-3, bias=J, v_min=0.0, v_max=2.0), "count": Integrator(J.size)}
+    graph = Graph("if", nodes, (Connection("n", "count", np.eye(J.size) / top),), probes={"v": Probe("count")},
+                  dt=0.0001)
+    legal, rec = run(backend, graph, duration, sample_dt=duration)
+    rate = rec.probes["v"][-1, 0] * top / duration
+    exact = top * np.clip(J, 0.0, 1.0)
+    split = legal.meta.get("split_units", {}).get("n")
+    if split is None:
+        assert np.max(np.abs(rate - exact)) <= 2.0 / duration
+    else:  # each copy's staircase 1/ceil(1/c) misses by less than half a spike per step
+        assert np.max(np.abs(rate - exact)) <= top / (2 * split["copies"]) + 2.0 / duration
+        one = top / np.ceil(1.0 / np.clip(J[J > 0], 1e-9, 1.0))  # a single compartment reset to 0
+        assert np.max(np.abs(one - exact[J > 0])) >= 0.4 * top
 
 
 def legal_step(backend) -> float:

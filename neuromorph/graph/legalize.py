@@ -16,6 +16,8 @@ recorded as a :class:`~neuromorph.graph.network.Substitution` on the new graph.
 - prospective kicks on chip: a host current (an Input of values into on-chip neurons) becomes
   spike bursts from off-chip relay neurons, one positive and one negative per input, whose
   counts quantize the kick to :data:`KICK_LEVELS` levels (at most one spike per step);
+- IF neurons on a chip that resets to 0: a unit becomes several compartments whose summed spikes
+  follow its rate closely (the charge lost at each reset would otherwise make a staircase);
 - initial voltages: set to 0 where a target cannot set them;
 - refractory period on a step grid: recorded (effectively tau_ref - dt/2; population codes solve
   their decoders for it);
@@ -176,15 +178,87 @@ def encoders_off_chip(graph: Graph, traits: Traits) -> Graph:
     return graph.replace(nodes=nodes, edges=tuple(edges)).substituted(*subs)
 
 
-def _split_edge(graph: Graph, edge, name: str, m: int):
-    """An edge into or out of encoder ``name`` after it became m copies of itself (copy j of
-    input i is neuron j * size + i)."""
+def _split_edge(graph: Graph, edge, name: str, m: int, in_gain: float = 1.0, out_gain: float = 1.0):
+    """An edge into or out of node ``name`` after it became m copies of itself (copy j of
+    neuron i is neuron j * size + i): the same weights per copy, times ``in_gain`` into it and
+    ``out_gain`` out of it."""
     size = graph.nodes[name].size
-    if edge.source == name:
-        return dataclasses.replace(edge, weights=np.hstack([edge.matrix(graph.nodes[edge.target].size, size)] * m))
-    if edge.target == name:
-        return dataclasses.replace(edge, weights=np.vstack([edge.matrix(size, graph.nodes[edge.source].size)] * m))
-    return edge
+    if edge.source == name and edge.target == name:
+        W = np.tile(edge.matrix(size, size), (m, m)) * (in_gain * out_gain)
+    elif edge.source == name:
+        W = np.hstack([edge.matrix(graph.nodes[edge.target].size, size)] * m) * out_gain
+    elif edge.target == name:
+        W = np.vstack([edge.matrix(size, graph.nodes[edge.source].size)] * m) * in_gain
+    else:
+        return edge
+    return dataclasses.replace(edge, weights=W)
+
+
+#: Compartments per integrate-and-fire unit on a chip that resets to 0.
+IF_COPIES = 4
+
+
+def if_split_on_chip(graph: Graph, traits: Traits) -> Graph:
+    r"""IF neurons with reset by subtraction, on a chip that resets to 0, as several compartments
+    per unit (``meta['split_units']``: per node, the copies and the gains on their input and output
+    weights).
+
+    A compartment charged by c per step (in units of its threshold) and reset to 0 loses the charge
+    above threshold: it fires at :math:`1/\lceil 1/c \rceil` per step, a staircase (at 1 kHz every
+    rate from 500 to 1000 Hz becomes 500 Hz).
+
+    - A capped unit (``tau_ref`` > 0: the hard sigmoid, rate :math:`r_{top}\,\mathrm{clip}(J/J_{top}, 0, 1)`,
+      :math:`J_{top} = \tau\,\theta / \tau_{ref}`) becomes m = :data:`IF_COPIES` compartments
+      j = 0 .. m-1 charged by :math:`m J / J_{top} - j` thresholds per step, each capped by the
+      chip's one spike per step. Since :math:`\mathrm{clip}(x, 0, 1) = \frac1m \sum_j
+      \mathrm{clip}(m x - j, 0, 1)`, their spikes, each weighted by :math:`1 / (m\,r_{top}\,dt)`,
+      send the unit's rate; at most one copy is between 0 and 1 at a time, so the staircase's
+      error shrinks m times.
+    - An uncapped unit (the rectified linear) becomes m = ceil(:data:`IF_COPIES` r dt) copies of
+      itself with tau times m (r its rate at J = threshold), each at rate / m, the same weights.
+    """
+    if not traits.chip or "subtract" in traits.reset_modes:
+        return graph
+    dt = traits.step(graph.dt)
+    nodes, edges, split = dict(graph.nodes), list(graph.edges), {}
+    for name, node in graph.nodes.items():
+        if not isinstance(node, IF) or node.reset_mode != "subtract":
+            continue
+        if node.tau_ref > 0:
+            m, top = IF_COPIES, 1.0 / node.tau_ref
+            gain = m * node.tau_ref / node.tau  # J -> m J / J_top
+            shift = np.repeat(np.arange(m) * node.threshold, node.size)  # copy j: - j thresholds
+            nodes[name] = dataclasses.replace(node, size=node.size * m, tau=dt, tau_ref=0.0,
+                                              bias=_tiled(node.bias, m) * gain - shift, v0=_tiled(node.v0, m))
+            split[name] = {"copies": m, "in_gain": gain, "out_gain": 1.0 / (m * top * dt)}
+        else:
+            m = int(np.ceil(IF_COPIES * dt / node.tau - 1e-9))
+            if m <= 1:
+                continue
+            nodes[name] = dataclasses.replace(node, size=node.size * m, tau=node.tau * m, bias=_tiled(node.bias, m),
+                                              v0=_tiled(node.v0, m))
+            split[name] = {"copies": m, "in_gain": 1.0, "out_gain": 1.0}
+        edges = [_split_edge(graph, e, name, m, split[name]["in_gain"], split[name]["out_gain"]) for e in edges]
+    if not split:
+        return graph
+    shown = ", ".join(f"{k}: {v['copies']}" for k, v in split.items())
+    sub = Substitution("neuron.split", "one compartment per integrate-and-fire unit",
+                       f"several compartments per unit ({shown}): copies j of a capped unit charged by "
+                       "m J / J_top - j, each capped at one spike per step, outgoing weights / (m r_top dt); copies "
+                       "of an uncapped one at rate / m",
+                       f"{traits.name} resets to 0 and loses the charge above threshold, so a compartment charged by "
+                       "c per step fires at 1 / ceil(1 / c) per step; over m compartments the error of that staircase "
+                       "shrinks m times (a capped unit sends up to m times the spikes)",
+                       {"split_units": split})
+    meta = dict(graph.meta, split_units={**graph.meta.get("split_units", {}), **split})
+    return graph.replace(nodes=nodes, edges=tuple(edges), meta=meta).substituted(sub)
+
+
+def _tiled(value, m: int):
+    """A per-neuron parameter (a number, (size,) or (copies, size)) for m copies of each neuron."""
+    if value is None or np.ndim(value) == 0:
+        return value
+    return np.concatenate([np.asarray(value)] * m, axis=-1)
 
 
 #: Spikes a whole kick (a change of the input from 0 to 1) is sent as on a chip.
@@ -298,8 +372,8 @@ def chip_records(graph: Graph, traits: Traits) -> Graph:
     return graph.substituted(*subs)
 
 
-PASSES = (step, cuba_on_chip, synapses_on_chip, encoders_off_chip, kicks_on_chip, initial_voltages, refractory_on_grid,
-          reset_modes, if_refractory, chip_records)
+PASSES = (step, cuba_on_chip, synapses_on_chip, encoders_off_chip, if_split_on_chip, kicks_on_chip, initial_voltages,
+          refractory_on_grid, reset_modes, if_refractory, chip_records)
 
 
 def legalize(graph: Graph, traits: Traits) -> Graph:

@@ -343,9 +343,13 @@ def weights_from_graph(model, graph: Graph, weights, edges=None):
         (index,) = [i for i, e in enumerate(graph.edges) if e.target == name and e.source == source]
         if edges is not None and index not in edges:
             continue
-        W = np.asarray(graph.edges[index].weights) / scale
-        if k == 0:  # inputs split on a chip (legalize.encoders_off_chip) repeat W: the first copy
-            W = W[:, :st.n_in]
+        # inputs and IF units split on a chip (legalize: encoders_off_chip, if_split_on_chip) repeat
+        # W per copy, IF copies with gains: the first copy's rows and columns, without the gains
+        pre = st.n_in if k == 0 else st.layers[k - 1].stop - st.layers[k - 1].start
+        W = (np.asarray(graph.edges[index].weights) / scale)[:layer.stop - layer.start, :pre]
+        split = graph.meta.get("split_units", {})
+        W = W / split.get(name, {}).get("in_gain", 1.0) / split.get(source, {}).get("out_gain", 1.0)
+        if k == 0:
             out.W_in[layer] = W
         else:
             out.W[layer, st.layers[k - 1]] = W
