@@ -28,7 +28,7 @@ def blocks_of(doc):
 def test_shipped_profiles_load_and_every_number_has_a_source(name):
     p = profile.load(name)
     found = profile.facts(p)
-    assert len(found) == 18
+    assert len(found) == 19
     for key, fact in found.items():
         assert fact.source.strip(), key
         assert (fact.value is None) == (fact.status in profile.NO_VALUE), key
@@ -42,6 +42,7 @@ def test_unknowns_stay_unknown():
 
 
 @pytest.mark.parametrize("spec", [MODELS / "nla_digits.yaml", DATA / "nla_two_layers.yaml",
+                                  MODELS / "nla_digits_microcircuit.yaml",
                                   pytest.param(MODELS / "kim_fig3_solid.yaml", marks=pytest.mark.slow),
                                   pytest.param(MODELS / "kim_fig5.yaml", marks=pytest.mark.slow)])
 def test_check_cores_agree_with_nengo_loihis_blocks(cli, spec):
@@ -82,6 +83,7 @@ def test_profiles_reject_bad_values_with_clear_errors(cli, tmp_path):
                       "status: measured}",
                       "refractory_max_steps: {value: null, source: \"x\", status: measured}")
     bad = bad.replace("status: disputed", "status: doubtful")
+    bad = bad.replace("neuron_reset: {value: [zero],", "neuron_reset: {value: [sideways],")
     path = tmp_path / "broken.yaml"
     path.write_text(bad)
     res = cli("check", MODELS / "nla_digits.yaml", "--profile", path)
@@ -92,6 +94,7 @@ def test_profiles_reject_bad_values_with_clear_errors(cli, tmp_path):
     assert "time_step" in err and "must be >= 0 (got -0.001)" in err
     assert "refractory_max_steps" in err and "value must be null exactly when status is 'unknown'" in err
     assert "energy.synaptic_op_pj.status" in err and "'measured'" in err
+    assert "neuron_reset: " in err and "must be a list of zero, subtract (got ['sideways'])" in err
     res = cli("check", MODELS / "nla_digits.yaml", "--profile", "lohi1")
     assert res.code == 2
     assert "unknown hardware profile 'lohi1' (did you mean 'loihi1'?); should be one of: " \
@@ -127,6 +130,26 @@ def test_loihi1_quantization_is_nengo_loihis_and_matches_its_build_report():
     graph = loihi.compile(model, base_dir=str(MODELS)).graph
     reported = loihi.quantization(graph, 0)["relative_rms_error"]
     assert quantize.relative_error(graph, profile.load("loihi1")) == pytest.approx(reported, rel=1e-6)
+
+
+def test_hard_sigmoid_units_are_four_compartments_on_loihi1_and_their_weights_read_back():
+    """Loihi 1 resets to 0 (profile fact neuron_reset): the estimate's graph splits each
+    integrate-and-fire unit as the loihi backend does, and the quantized weights read back from it
+    are the trained ones within one 8-bit step (the copies' input gain of 4 divided out)."""
+    from neuromorph.families import nla
+    from neuromorph.hardware.target import graphs, traits
+
+    loihi1 = profile.load("loihi1")
+    assert traits(loihi1).reset_modes == {"zero"} and traits(profile.load("loihi2")).reset_modes == {"zero", "subtract"}
+    model = nm.load(MODELS / "nla_digits_microcircuit.yaml")
+    legal = graphs(model, loihi1, str(MODELS))[1]
+    assert legal.nodes["h1"].size == 400 and legal.meta["split_units"]["h1"]["copies"] == 4
+    st = nla.structure(model)
+    trained = nla.model_weights(model, st, str(MODELS))
+    q = quantize.quantized_weights(model, loihi1, str(MODELS))
+    h = st.layers[0]
+    assert not np.array_equal(q.W_in[h], trained.W_in[h])
+    np.testing.assert_allclose(q.W_in[h], trained.W_in[h], rtol=0, atol=np.abs(trained.W_in[h]).max() / 127)
 
 
 def test_energy_estimate_from_counted_operations():

@@ -11,7 +11,8 @@ from dataclasses import field
 from pathlib import Path
 from typing import Annotated, Literal, Optional, Union, get_args
 
-from pydantic import Field, Strict, TypeAdapter, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+from pydantic import Field, Strict, TypeAdapter, ValidationError, field_validator, model_validator
 from pydantic.dataclasses import dataclass
 
 from ..errors import Problem, SpecError, unknown_name
@@ -88,6 +89,10 @@ class Energy:
     spike_pj: Fact
 
 
+#: Reset modes a profile's ``neuron_reset`` may list (as the network graph's neurons know them).
+RESETS = ("zero", "subtract")
+
+
 @dataclass(config=CONFIG, frozen=True)
 class Profile:
     format_version: Annotated[int, Strict()]
@@ -110,8 +115,22 @@ class Profile:
     #: The backend that builds networks for this chip (its own build is checked and its weight
     #: format used), if neuromorph has one.
     simulator: Optional[Identifier] = None
+    #: How a neuron's voltage is reset after a spike: a list of ``zero`` (to 0, the charge above
+    #: threshold lost) and ``subtract`` (by the threshold); absent: either.
+    neuron_reset: Optional[Fact] = None
     description: str = ""
     caveats: tuple[str, ...] = field(default_factory=tuple)
+
+    @field_validator("neuron_reset")
+    @classmethod
+    def _known_resets(cls, fact):
+        value = fact.value if fact is not None else None
+        if value is not None and (not isinstance(value, (list, tuple)) or not value
+                                  or any(v not in RESETS for v in value)):
+            shown = list(value) if isinstance(value, tuple) else value
+            raise PydanticCustomError("nm_neuron_reset", "value must be a list of {allowed} (got {found})",
+                                      {"allowed": ", ".join(RESETS), "found": repr(shown)})
+        return fact
 
 
 def facts(obj, prefix: str = "") -> dict:

@@ -209,6 +209,10 @@ def neuron_model(ctx: Context) -> list:
         elif sub.id.startswith("rho."):
             found.append(Finding("neuron_model", "warning", f"{sub.original} runs as {sub.replacement} on chip",
                                  f"recorded mapping: {sub.why}"))
+    for sub in ctx.legal.substitutions:
+        if sub.id == "neuron.split":
+            found.append(Finding("neuron_model", "warning", f"integrate-and-fire units on chip: {sub.replacement}",
+                                 sub.why))
     return found
 
 

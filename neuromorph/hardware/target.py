@@ -23,9 +23,11 @@ def traits(profile) -> Traits:
     if profile.decode_neurons_per_dimension.value:
         decode = DecodePath(tau=0.005, latency=DECODE_LATENCY_STEPS * (dt or 0.001), gain=1.0)
     rules = frozenset(profile.learning_rules.value or ())
+    resets = profile.neuron_reset.value if profile.neuron_reset is not None else None
     return Traits(name=profile.name, dt=dt, fixed_dt=chip, cuba=not chip, synapses=synapses, chip=chip,
                   offchip_spikes_per_step=1 if chip else None,
-                  settable_voltage=not chip, decode=decode, weight_bits=bits if chip else None, learning_rules=rules)
+                  settable_voltage=not chip, decode=decode, weight_bits=bits if chip else None, learning_rules=rules,
+                  reset_modes=frozenset(resets or ("zero", "subtract")))
 
 
 def graphs(model, profile, base_dir=None):
