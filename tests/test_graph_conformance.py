@@ -173,9 +173,9 @@ def test_integrator_counts_spikes_and_integrates_values(backend):
 def test_capped_if_units_fire_at_the_hard_sigmoid_rate(backend):
     """An IF unit with reset by subtraction and tau = tau_ref = 1 ms fires at 1 kHz clip(J, 0, 1):
     measured from an integrating read-out (spike counts times the outgoing weights, so the
-    compartments a chip makes of each unit are summed as the network sums them) over 1 s."""
+    compartments a chip makes of each unit are summed as the network sums them) over 0.5 s."""
     J = np.linspace(-0.2, 1.5, 35)
-    top, duration = 1000.0, 1.0
+    top, duration = 1000.0, 0.5
     nodes = {"n": IF(J.size, tau=1e-3, tau_ref=1e-3, bias=J, v_min=0.0, v_max=2.0), "count": Integrator(J.size)}
     graph = Graph("if", nodes, (Connection("n", "count", np.eye(J.size) / top),), probes={"v": Probe("count")},
                   dt=0.0001)
