@@ -73,6 +73,9 @@ def test_shipped_weights_are_regenerated_within_the_cross_machine_tolerance(name
     shipped = load_weights(weights_path(model, MODELS), structure(model))
     run = trained(name)
     for key, value in shipped.arrays().items():
+        assert run.weights.arrays()[key].shape == value.shape, key
+        if value.size == 0:  # e.g. nla_signals' input weights: a recurrent network without external inputs
+            continue
         scale = np.abs(value).max()
         np.testing.assert_allclose(run.weights.arrays()[key], value, rtol=0, atol=REGENERATION_TOLERANCE * scale,
                                    err_msg=key)
