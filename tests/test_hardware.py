@@ -132,6 +132,7 @@ def test_loihi1_quantization_is_nengo_loihis_and_matches_its_build_report():
     assert quantize.relative_error(graph, profile.load("loihi1")) == pytest.approx(reported, rel=1e-6)
 
 
+@pytest.mark.slow
 def test_hard_sigmoid_units_are_four_compartments_on_loihi1_and_their_weights_read_back():
     """Loihi 1 resets to 0 (profile fact neuron_reset): the estimate's graph splits each
     integrate-and-fire unit as the loihi backend does, and the quantized weights read back from it
