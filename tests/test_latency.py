@@ -490,6 +490,7 @@ def calibrated(seed=0, backend="nengo"):
     return calibrate(model, families.of(model).weights(model), backends.get(backend).traits())
 
 
+@pytest.mark.slow  # three calibration fits: the default suite is at its time limit
 def test_calibration_is_reproducible_from_the_seed_and_uses_the_training_split_only(monkeypatch):
     """The same spiking seed gives bitwise the same weights; another seed other ones; the test
     split's images never enter (replacing them changes nothing); the substitution records the
