@@ -4,6 +4,7 @@ check, the quantized-rate model and the energy estimate read (no simulator invol
 from __future__ import annotations
 
 from ..graph import DecodePath, Traits, legalize
+from .profile import RESETS
 
 #: Steps of spike latency NengoLoihi's decode neurons add (Loihi 1).
 DECODE_LATENCY_STEPS = 2
@@ -27,7 +28,7 @@ def traits(profile) -> Traits:
     return Traits(name=profile.name, dt=dt, fixed_dt=chip, cuba=not chip, synapses=synapses, chip=chip,
                   offchip_spikes_per_step=1 if chip else None,
                   settable_voltage=not chip, decode=decode, weight_bits=bits if chip else None, learning_rules=rules,
-                  reset_modes=frozenset(resets or ("zero", "subtract")))
+                  reset_modes=frozenset(resets or RESETS))
 
 
 def graphs(model, profile, base_dir=None):
