@@ -99,7 +99,7 @@ def test_recurrent_signals_network_matches_without_divergence():
     assert b2.summary["metrics"]["nrmse"] == pytest.approx(rate.summary["metrics"]["nrmse"], rel=1e-3)
 
 
-@pytest.mark.parametrize("learn", [False, True])
+@pytest.mark.parametrize("learn", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_strong_recurrent_weights_are_solved_exactly(tmp_path, learn):
     """Trained recurrent weights (norm about 6 for nla_signals) make Jacobi sweeps diverge; the
     conjugate-gradient solve matches the NumPy reference's dense solve, inferring and learning."""

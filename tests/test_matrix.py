@@ -172,7 +172,9 @@ def test_every_model_through_every_command(cli, tmp_path, name, command, target,
     verdict(res, out, name, command, target)
 
 
-@pytest.mark.parametrize("manifest", MANIFESTS)
+# digits_on_loihi deploys the same network as digits_on_loihi_fast, at 100 ms: slow (9 s)
+@pytest.mark.parametrize("manifest", [pytest.param(m, marks=pytest.mark.slow) if m == "digits_on_loihi" else m
+                                      for m in MANIFESTS])
 def test_every_manifest_validates_and_deploys_briefly(cli, tmp_path, manifest):
     data = yaml.safe_load((ROOT / "deploy" / f"{manifest}.yaml").read_text())
     data["model"] = str(shortened(Path(data["model"]).stem, tmp_path, full=False))

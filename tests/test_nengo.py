@@ -39,6 +39,7 @@ def digits_rate():
     return nm.simulate(MODELS / "nla_digits.yaml").summary["metrics"]["accuracy"]
 
 
+@pytest.mark.slow  # 8 s
 def test_nengo_kim_fig3_trajectory_within_ten_percent(kim_rate):
     run = nm.simulate(MODELS / "kim_fig3_solid.yaml", backend="nengo").result
     assert trajectory_error(kim_rate, run) <= 0.10

@@ -95,6 +95,7 @@ def test_serial_sweep_writes_a_row_per_run_and_each_runs_outputs(serial):
                                                            "nrmse_vs_rate_vs_spiking_tau_syn.png"}
 
 
+@pytest.mark.slow  # 15 s: the cluster comparison below checks Dask against serial in the default suite
 def test_two_local_workers_give_exactly_the_serial_rows(serial, tmp_path):
     doc = api.sweep(TEACHER, GRID, BACKENDS, seeds=3, out=tmp_path / "sweep", workers=2)
     assert_same_rows(doc, serial[0])
