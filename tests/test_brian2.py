@@ -25,7 +25,7 @@ def nrmse(a, b):
     return float(np.sqrt(np.mean((a - b) ** 2)) / np.std(a))
 
 
-@pytest.mark.parametrize("name", [n if n in ("kim_fig3_solid", "kim_fig5") else pytest.param(n, marks=pytest.mark.slow)
+@pytest.mark.parametrize("name", [n if n == "kim_fig3_solid" else pytest.param(n, marks=pytest.mark.slow)
                                   for n in KIM])
 def test_brian2_matches_rate_reference_on_kim(name):
     rate = nm.simulate(MODELS / f"{name}.yaml").result

@@ -105,6 +105,10 @@ LONG = {("nla_digits_microcircuit", "train", "rate"), ("nla_signals", "train", "
 #: rules are tests/test_pc.py's): the default suite validates them; their other cells run in the
 #: full, slow matrix.
 SAME_PATH = {"pc_digits_equilibrium", "mlp_backprop_digits"}
+#: Models whose compiled network another shipped model's cells build the same way (kim_fig3_solid's
+#: parameters, nla_digits' graph): the default suite validates them and trains nla_digits_fa (its
+#: feedback alignment is its own); their other cells run in the full, slow matrix.
+SAME_GRAPH = {"kim_fig3_dotted", "nla_digits_fa"}
 
 
 #: The default suite compiles to these (the other spiking targets build the same graph, and
@@ -131,6 +135,8 @@ def full_only(case: tuple) -> bool:
     name, command, target = case
     if name == "pc_digits" and command == "simulate":  # tests/test_pc.py runs it on every backend
         return True
+    if name in SAME_GRAPH:
+        return command not in ("validate", "train")
     return name in SAME_PATH and command != "validate"
 
 
