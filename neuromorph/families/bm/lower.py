@@ -75,16 +75,20 @@ def top_rate(traits, sp) -> float:
     return float(np.max(rates(np.full((1, 1), 1e6)))) if rates else 1.0 / max(sp.tau_ref, 1e-6)
 
 
-def common_substitutions() -> list:
+def common_substitutions(tau_syn: float) -> list:
     return [Substitution("bm.momenta", "p_mu, p_w", "not represented (exactly 0)",
-                         "Eqs 25-26 are homogeneous in p, so p stays 0 from p(0) = 0")]
+                         "Eqs 25-26 are homogeneous in p, so p stays 0 from p(0) = 0"),
+            Substitution("bm.readout_ahead", "read-out decoders of (mu, w)",
+                         f"decoders of x + 2 tau f + tau^2 (df/dx) f, tau = {tau_syn * 1e3:g} ms",
+                         "the read-out's alpha synapse delays what it decodes by 2 tau on average; decoding the "
+                         "state that far ahead cancels the delay to second order (the loop's own mapping)")]
 
 
 def mapping_for(model, traits):
     """The population code for a target and the substitutions it implies."""
     sp = model.spiking
     tau = sp.tau_recurrent
-    subs = common_substitutions()
+    subs = common_substitutions(sp.tau_syn)
     if traits.decode is None:
         subs.append(Substitution("input.s_current", "s(t) in the equations", "s(t) / R_s decoded into the "
                                  "ensemble from a host signal; its derivative's term in the synapse mapping is "
