@@ -7,7 +7,10 @@ transfer function 1 / ((t1 s + 1)(t2 s + 1)) realizes dx/dt = f(x) when it decod
 
     g(x) = x + (t1 + t2) f(x) + t1 t2 (df/dx) f(x)
 
-(an alpha synapse is t1 = t2 = tau; the input's own derivative is neglected). The read-out's
+(an alpha synapse is t1 = t2 = tau) when s is constant. A changing s adds t1 t2 (df/ds) ds/dt;
+f is linear in s, so the ensemble represents s ahead by c = t1 t2 / (t1 + t2),
+s~(t) = s(t) + (s(t + c) - s(t - c)) / 2 (:func:`ahead`), and the (t1 + t2) f term supplies it
+to first order (bounded where s jumps: the difference quotient spans 2c). The read-out's
 alpha synapse (``spiking.tau_syn``) delays what it decodes by 2 tau on average, so the read-out
 decodes the same g with t1 = t2 = tau_syn: filtered, it is x(t) itself to second order (for
 kim_fig3_solid the delay alone was an nrmse of 0.041 in mu, most of Nengo's error). The momenta
@@ -47,11 +50,13 @@ class SynapseCode:
 
 @dataclass
 class Mapping:
-    """The population code of a BM model: one :class:`SynapseCode` per synapse."""
+    """The population code of a BM model: one :class:`SynapseCode` per synapse; ``signal``: the
+    represented input, s ahead by the loop's lead (:func:`ahead`)."""
 
     system: object
     populations: list
     taus: tuple  # (t1, t2) of the recurrent synapse (s)
+    signal: object = None
 
     @property
     def n_neurons(self) -> int:
@@ -82,11 +87,23 @@ def reference(model):
     return _REFERENCES[key]
 
 
-def ranges(model, system, s_times) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def lead(taus) -> float:
+    """c = t1 t2 / (t1 + t2) (s): how far ahead the loop needs its input."""
+    t1, t2 = taus
+    return t1 * t2 / (t1 + t2)
+
+
+def ahead(signal, c: float):
+    r"""The represented input, t -> s(t) + (s(t + c) - s(t - c)) / 2 (:math:`\approx s + c\,\dot s`)."""
+    return lambda t: np.asarray(signal(t), dtype=float) + (np.asarray(signal(np.asarray(t) + c), dtype=float)
+                                                         - np.asarray(signal(np.asarray(t) - c), dtype=float)) / 2
+
+
+def ranges(model, signal, s_times) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Representation ranges (mu, w, s) per synapse: the rate reference's extremes x margin
-    (s over ``s_times``)."""
+    (the represented input ``signal`` over ``s_times``)."""
     _, mu, w = reference(model)
-    s = np.asarray(system.signal(s_times)).reshape(len(s_times), -1)
+    s = np.asarray(signal(s_times)).reshape(len(s_times), -1)
     margin = model.spiking.radius_margin
 
     def span(values):
@@ -145,10 +162,11 @@ def build(model, s_times, taus, tau_ref: float, rate_fn=None, max_rates=None, in
         raise MappingError("initial momenta must be 0 for the spiking mapping (Eqs 25-26 grow like "
                            "exp(gamma t) from any other start and cannot be represented)")
     sp = model.spiking
-    R_mu, R_w, R_s = (r * np.sqrt(3.0) for r in ranges(model, system, s_times))
+    signal = ahead(system.signal, lead(taus))
+    R_mu, R_w, R_s = (r * np.sqrt(3.0) for r in ranges(model, signal, s_times))
     rng = rng_for(spiking_seed(model), "spiking", "points")
     t_ref, ref_mu, ref_w = reference(model)
-    ref_s = np.asarray(system.signal(t_ref)).reshape(len(t_ref), -1)
+    ref_s = np.asarray(signal(t_ref)).reshape(len(t_ref), -1)
     pops = []
     for k in range(system.n):
         ens = make_ensemble(rng_for(spiking_seed(model), "spiking", "ensemble", str(k)), 3 * sp.neurons, 3,
@@ -161,15 +179,16 @@ def build(model, s_times, taus, tau_ref: float, rate_fn=None, max_rates=None, in
         pts = np.concatenate([unit_ball(rng, 3000, 3), near[np.linalg.norm(near, axis=1) < 1]])
         f, jac = dynamics(scale, system.params, k)
         rec = decoders(ens, pts, feedback(pts, f, jac, taus), reg=REG)
-        ahead = feedback(pts, f, jac, (sp.tau_syn, sp.tau_syn))  # cancels the read-out synapse's delay
-        out = decoders(ens, pts, ahead, reg=REG) * scale[:2]
+        read = feedback(pts, f, jac, (sp.tau_syn, sp.tau_syn))  # cancels the read-out synapse's delay
+        out = decoders(ens, pts, read, reg=REG) * scale[:2]
         pops.append(SynapseCode(ens=ens, scale=scale, recurrent=rec, readout=out))
-    return Mapping(system=system, populations=pops, taus=tuple(taus))
+    return Mapping(system=system, populations=pops, taus=tuple(taus), signal=signal)
 
 
-def past(system, span: float) -> np.ndarray:
+def past(system, span: float, signal=None) -> np.ndarray:
     """(mu, w, s) at t = -k h for k = 0..span/h (h = HISTORY_DT), integrating Eqs 23-24
-    backwards from the initial state (momenta 0): shape (steps, 3, n)."""
+    backwards from the initial state (momenta 0): shape (steps, 3, n); s as ``signal`` gives it
+    (default: the model's own)."""
     from ...numerics import rk4_step
 
     steps = int(np.ceil(span / HISTORY_DT)) + 1
@@ -177,7 +196,7 @@ def past(system, span: float) -> np.ndarray:
     out = np.empty((steps, 3, system.n))
     for k in range(steps):
         t = -k * HISTORY_DT
-        out[k, 0], out[k, 1], out[k, 2] = y[0], y[1], system.signal(t)
+        out[k, 0], out[k, 1], out[k, 2] = y[0], y[1], (signal or system.signal)(t)
         y = rk4_step(lambda tt, yy: -bm.derivatives(yy, system.signal(-tt), system.params), -t, y, HISTORY_DT)
     return out
 
