@@ -83,14 +83,15 @@ def loop_error(model, taus, signal, until: float) -> np.ndarray:
 
 
 def test_the_loop_gets_its_input_ahead_of_time():
-    """kim_fig5 (s = 5 cos t + noise), the loop alone, first 3 s: with s represented as it is, the
-    mapping's missing t1 t2 (df/ds) ds/dt term costs nrmse 0.1 or more; with s represented c =
-    t1 t2 / (t1 + t2) ahead (bm.input_ahead) the loop follows the rate model within 0.05, for the
-    alpha loop (Nengo, Brian2) and the chip's two-stage loop. Measured: see the assertion
-    message."""
+    """kim_fig5 (s = 5 cos t + noise), the loop alone, first 5 s: with s represented c =
+    t1 t2 / (t1 + t2) ahead (bm.input_ahead) the loop follows the rate model within 0.05, and
+    with s as it is (the mapping's t1 t2 (df/ds) ds/dt term missing) the error is at least twice
+    that, for the alpha loop (Nengo, Brian2) and the chip's two-stage loop. Measured (mu / w):
+    alpha 0.038 / 0.027 against 0.097 / 0.124; chip 0.005 / 0.004 against 0.036 / 0.045."""
     model = nm.load(MODELS / "kim_fig5.yaml")
     system = bm_maths.resolve(model)
-    for taus in ((model.spiking.tau_recurrent,) * 2, (0.02, 0.2063)):
+    chip = (0.01998, 0.2063)  # the loop as Loihi's decays realize it (`compile --target loihi`)
+    for taus in ((model.spiking.tau_recurrent,) * 2, chip):
         mapped = loop_error(model, taus, population.ahead(system.signal, population.lead(taus)), 5.0)
         plain = loop_error(model, taus, system.signal, 5.0)
         assert np.all(mapped <= 0.05) and np.all(plain >= 2 * mapped), (taus, mapped, plain)
