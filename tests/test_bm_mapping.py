@@ -36,11 +36,11 @@ def test_readout_decoders_cancel_their_synapses_delay():
     against 0.049 / 0.043; decoders of (mu, w) give 0.050 / 0.042."""
     model = nm.load(MODELS / "kim_fig3_solid.yaml")
     mapping, subs = bm_lower.mapping_for(model, backends.get("nengo").traits())
-    pop, system = mapping.populations[0], mapping.system
+    pop = mapping.populations[0]
     t, mu, w = population.reference(model)
     keep = t <= 2.0
     t, state = t[keep], np.column_stack([mu[keep, 0], w[keep, 0]])
-    s = np.asarray(system.signal(t)).reshape(len(t), -1)[:, 0]
+    s = np.asarray(mapping.signal(t)).reshape(len(t), -1)[:, 0]  # the represented input
     x = np.column_stack([state, s]) / pop.scale
     tau, dt = model.spiking.tau_syn, float(t[1] - t[0])
     read = alpha_filtered(pop.ens.rates(x) @ pop.readout, tau, dt)

@@ -50,13 +50,16 @@ class SynapseCode:
 
 @dataclass
 class Mapping:
-    """The population code of a BM model: one :class:`SynapseCode` per synapse; ``signal``: the
-    represented input, s ahead by the loop's lead (:func:`ahead`)."""
+    """The population code of a BM model: one :class:`SynapseCode` per synapse."""
 
     system: object
     populations: list
     taus: tuple  # (t1, t2) of the recurrent synapse (s)
-    signal: object = None
+
+    @property
+    def signal(self):
+        """The represented input: s ahead by the loop's lead (:func:`ahead`)."""
+        return ahead(self.system.signal, lead(self.taus))  # type: ignore[attr-defined]
 
     @property
     def n_neurons(self) -> int:
@@ -95,8 +98,11 @@ def lead(taus) -> float:
 
 def ahead(signal, c: float):
     r"""The represented input, t -> s(t) + (s(t + c) - s(t - c)) / 2 (:math:`\approx s + c\,\dot s`)."""
-    return lambda t: np.asarray(signal(t), dtype=float) + (np.asarray(signal(np.asarray(t) + c), dtype=float)
-                                                         - np.asarray(signal(np.asarray(t) - c), dtype=float)) / 2
+    def represented(t):
+        t = np.asarray(t, dtype=float)
+        return np.asarray(signal(t), dtype=float) + (np.asarray(signal(t + c)) - np.asarray(signal(t - c))) / 2
+
+    return represented
 
 
 def ranges(model, signal, s_times) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -182,7 +188,7 @@ def build(model, s_times, taus, tau_ref: float, rate_fn=None, max_rates=None, in
         read = feedback(pts, f, jac, (sp.tau_syn, sp.tau_syn))  # cancels the read-out synapse's delay
         out = decoders(ens, pts, read, reg=REG) * scale[:2]
         pops.append(SynapseCode(ens=ens, scale=scale, recurrent=rec, readout=out))
-    return Mapping(system=system, populations=pops, taus=tuple(taus), signal=signal)
+    return Mapping(system=system, populations=pops, taus=tuple(taus))
 
 
 def past(system, span: float, signal=None) -> np.ndarray:
