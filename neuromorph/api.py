@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import backends, families, spec
-from .errors import SpecError
+from .errors import NeuromorphError, SpecError
 
 
 def load(path):
@@ -173,12 +173,17 @@ def resume(out, *, progress=None, codegen=None):
     return run
 
 
-def compile(model, target: str = "brian2", *, out=None, codegen=None):  # noqa: A001 - mirrors the command
+def compile(model, target: str = "brian2", *, out=None, codegen=None, learning: bool = False):  # noqa: A001
     """What a model becomes on ``target``: (compiled, text). With ``out``, also write a standalone
-    script (brian2 targets) and return the paths written as a third item."""
+    script (brian2 targets) and return the paths written as a third item. ``learning``: the graph
+    that learns in spikes (what ``train`` runs on a spiking target) instead of the inference one."""
     model, spec_file = _model(model)
     engine = backends.get(target, codegen=codegen)
-    compiled = engine.compile(model, base_dir=str(Path(spec_file).parent) if spec_file else None)
+    base_dir = str(Path(spec_file).parent) if spec_file else None
+    if learning and not engine.spiking:
+        raise NeuromorphError(f"--learning compiles the graph that learns in spikes; {target} is not a spiking target "
+                              "(it learns with `neuromorph train`)")
+    compiled = engine.compile_learning(model, base_dir) if learning else engine.compile(model, base_dir=base_dir)
     text = engine.describe(compiled)
     written = engine.write_script(compiled, out) if out is not None else []
     return compiled, text, written

@@ -219,8 +219,9 @@ def _show(progress) -> bool:
               help="Backend to compile for (brian2, brian2-spiking, nengo, loihi).")
 @click.option("--out", "-o", type=click.Path(dir_okay=False), help="Also write a standalone script here (.py).")
 @click.option("--codegen", help="Brian2 code-generation target: numpy (default), cython, cpp_standalone.")
+@click.option("--learning", is_flag=True, help="Show the graph that learns in spikes (what `train -b TARGET` runs).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of neuromorph errors.")
-def compile_(model, target, out, codegen, debug):
+def compile_(model, target, out, codegen, learning, debug):
     """Print what MODEL becomes on TARGET; with --out, write a standalone script that runs it
     (python script.py --out DIR writes DIR/result.npz, as `neuromorph simulate` does)."""
     from . import api
@@ -229,7 +230,7 @@ def compile_(model, target, out, codegen, debug):
     if getattr(ir, "family", "") == "nir":
         model = ir
     with _reported(debug):
-        _, text, written = api.compile(model, target, out=out, codegen=codegen)
+        _, text, written = api.compile(model, target, out=out, codegen=codegen, learning=learning)
         click.echo(text)
         for path in written:
             click.echo(f"wrote {path}", err=True)

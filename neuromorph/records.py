@@ -31,6 +31,8 @@ class RunRecord:
         Spike times of the first neurons of the first neuron population (:mod:`neuromorph.backends.spikes`).
     resources, quantization : dict or None
         Chip resources and weight discretization, when the target reports them.
+    learned : dict of str -> ndarray (copies, n_post, n_pre)
+        The weights each learning edge (by name) ended the run with, in the graph's units.
     """
 
     t: np.ndarray
@@ -41,6 +43,7 @@ class RunRecord:
     raster: dict | None = None
     resources: dict | None = None
     quantization: dict | None = None
+    learned: dict = field(default_factory=dict)
 
     @property
     def simulated_s(self) -> float:

@@ -47,6 +47,7 @@ class Backend(ABC):
     description = ""
     #: The ground truth every comparison measures the other backends against (one backend).
     reference = False
+    spiking = False
 
     def versions(self) -> dict:
         """Versions of the simulator packages this backend uses."""
@@ -96,6 +97,8 @@ class Backend(ABC):
 class SpikingBackend(Backend):
     """A simulator of spiking network graphs."""
 
+    spiking = True
+
     @abstractmethod
     def traits(self):
         """What the target can do (:class:`~neuromorph.graph.Traits`)."""
@@ -136,6 +139,14 @@ class SpikingBackend(Backend):
         family = families.of(model)
         graph = legalize(family.lower(model, family.weights(model, base_dir), self.traits()), self.traits())
         return Compiled(model=model, program=None, graph=graph)
+
+    def compile_learning(self, model, base_dir=None) -> Compiled:
+        """The graph ``train`` runs here while the model learns (learning rules on its edges)."""
+        from ..graph import legalize
+
+        self.check(model)
+        graph = families.of(model).lower_learning(model, self.traits(), base_dir)
+        return Compiled(model=model, program=None, graph=legalize(graph, self.traits()))
 
     def describe(self, compiled: Compiled) -> str:
         from ..graph import describe

@@ -78,6 +78,19 @@ class Family(ABC):
         """A task engine on a spiking backend (for learning in spikes)."""
         raise UnsupportedModel(f"family {self.name!r} does not learn on spiking backends")
 
+    def learned_weights(self, model, graph, weights, learned: dict) -> Any:
+        """``weights`` with what the learning edges of ``graph`` ended a run with (``learned``:
+        edge name -> (copies, n_post, n_pre) in the graph's units)."""
+        raise UnsupportedModel(f"family {self.name!r} does not learn on spiking backends")
+
+    def lower_learning(self, model, traits, base_dir=None):
+        """The graph that learns in spikes on a target with ``traits`` (what ``train`` runs)."""
+        raise UnsupportedModel(f"family {self.name!r} does not learn on spiking backends")
+
+    def spiking_initial_weights(self, model, base_dir=None) -> Any:
+        """Where learning in spikes starts (default: where the rate model's learning starts)."""
+        return self.initial_weights(model)
+
     # -- weights, tasks, presentation -----------------------------------------------------------
     def weights(self, model, base_dir=None) -> Any:
         """The weights a run uses (trained file or seeded initial ones), or None."""
@@ -100,8 +113,9 @@ class Family(ABC):
         (default: every backend runs every model of the family)."""
         return None
 
-    def check_training(self, model, backend: str) -> None:
-        """Raise :class:`UnsupportedModel` before any work if ``model`` cannot learn on ``backend``."""
+    def check_training(self, model, backend: str, rules: frozenset = frozenset()) -> None:
+        """Raise :class:`UnsupportedModel` before any work if ``model`` cannot learn on ``backend``
+        (``rules``: the learning rules a spiking backend's traits declare)."""
         return None
 
     def train_steps(self, model) -> int:

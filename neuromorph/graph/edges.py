@@ -16,6 +16,9 @@ A :class:`Decoded` edge (NEF) decodes the d-vector :math:`y = D^T (h * s_a)` fro
 spikes and adds :math:`g_i\,e_i \cdot T y` to each neuron i of the post ensemble (or T y to a
 value node): the same as a full weight matrix :math:`g\,E\,T\,D^T`, kept in factored form
 because targets build it that way (NengoLoihi routes it through decode neurons).
+
+A Connection may learn (:class:`PES`): its weights then change during a run by an error that a
+value node supplies, and targets report the weights it ended with.
 """
 
 from __future__ import annotations
@@ -66,6 +69,39 @@ def synapse_name(syn: Synapse) -> str:
     return "none" if syn is None else str(syn)
 
 
+@dataclass(frozen=True, eq=False)
+class PES:
+    r"""Online learning of a connection's weights from an error (prescribed error sensitivity):
+
+    .. math:: \frac{dW}{dt} = \text{rate}\; e(t)\, a(t)^T,\qquad a = h_{pre} * s_{pre},
+
+    e (target size) the value of node ``error``, in the direction that lowers the error (target
+    minus actual), a the source's output through :math:`h_{pre}(t) = e^{-t/\tau}/\tau` with
+    tau = ``pre_tau`` (s; a rate in Hz for spikes), ``rate`` in units of W per (error x Hz x s).
+    The rule of Nengo's ``PES`` (with E = -e, learning rate = rate x source size) and of
+    NengoLoihi's on-chip learning. ``error_max``: the largest |e| expected (None: unknown); a
+    chip that receives the error as small integers scales it so that this fills their range."""
+
+    error: str
+    rate: float
+    pre_tau: float
+    error_max: float | None = None
+
+    def check(self, where: str) -> None:
+        if not (isinstance(self.rate, (int, float)) and math.isfinite(self.rate) and self.rate >= 0):
+            raise GraphError(f"{where}: learning rate must be >= 0 and finite (got {self.rate!r})")
+        if not (isinstance(self.pre_tau, (int, float)) and math.isfinite(self.pre_tau) and self.pre_tau > 0):
+            raise GraphError(f"{where}: learning pre_tau must be > 0 s (got {self.pre_tau!r})")
+        if self.error_max is not None and not (math.isfinite(self.error_max) and self.error_max > 0):
+            raise GraphError(f"{where}: learning error_max must be > 0 (got {self.error_max!r})")
+
+    def __str__(self) -> str:
+        return f"PES(rate {self.rate:.4g}, error {self.error!r}, trace {self.pre_tau * 1e3:g} ms)"
+
+
+LEARNING_TYPES = {"PES": PES}
+
+
 def _history(where: str, history, width: int, history_dt) -> None:
     if history is None:
         return
@@ -85,7 +121,9 @@ class Connection:
 
     ``history`` (steps, width), oldest first, every ``history_dt`` seconds: what entered the
     synapse (W s) before t = 0, so targets can start its filter as if the run had been under way
-    (None: the filter starts at rest)."""
+    (None: the filter starts at rest).
+
+    ``learning``: a :class:`PES` rule that changes the weights during a run (None: fixed)."""
 
     source: str
     target: str
@@ -94,6 +132,7 @@ class Connection:
     into: Literal["neurons", "ensemble"] = "neurons"
     history: np.ndarray | None = None
     history_dt: float | None = None
+    learning: PES | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "weights", as_array(self.weights))
@@ -125,6 +164,8 @@ class Connection:
         if self.into not in ("neurons", "ensemble"):
             raise GraphError(f"{where}: into must be 'neurons' or 'ensemble' (got {self.into!r})")
         _history(where, self.history, n_post, self.history_dt)
+        if self.learning is not None:
+            self.learning.check(where)
 
 
 @dataclass(frozen=True, eq=False)

@@ -7,9 +7,11 @@ recorded as a :class:`~neuromorph.graph.network.Substitution` on the new graph.
   the clock's step over the graph's);
 - CubaLIF on chip: current-based neurons become LIF with Lowpass(tau_syn) inputs where the target
   has no CubaLIF of its own (a chip compartment's current is that low-pass);
-- synapses on chip: an alpha synapse (tau) into on-chip neurons, where only first-order filters
-  exist, becomes Lowpass(2 tau): the same mean delay :math:`\int t h = 2\tau` and the same noise
-  power :math:`\int h^2 = 1/(4\tau)`;
+- synapses on chip: an alpha synapse (tau) into on-chip neurons (or on a learning edge, which the
+  chip decodes), where only first-order filters exist, becomes Lowpass(2 tau): the same mean
+  delay :math:`\int t h = 2\tau` and the same noise power :math:`\int h^2 = 1/(4\tau)`;
+- learning: an edge that learns by a rule the target lacks raises :class:`GraphError`; on a chip
+  the rule's precision is recorded and its trace's time constant rounded to whole steps;
 - encoders off chip: Poisson encoders, where an off-chip population passes at most one spike
   per step, become Bernoulli encoders (p = rate dt); an encoder above one spike per step becomes
   several input neurons per input (each at rate / m, the same weight per spike);
@@ -121,7 +123,8 @@ def synapses_on_chip(graph: Graph, traits: Traits) -> Graph:
         return graph
     edges, taus = [], []
     for e in graph.edges:
-        if isinstance(e.synapse, Alpha) and on_chip(graph, e.target, traits):
+        decoded_on_chip = isinstance(e, Connection) and e.learning is not None and on_chip(graph, e.source, traits)
+        if isinstance(e.synapse, Alpha) and (on_chip(graph, e.target, traits) or decoded_on_chip):
             taus.append(e.synapse.tau)
             e = dataclasses.replace(e, synapse=Lowpass(2 * e.synapse.tau), history=None)
         edges.append(e)
@@ -129,7 +132,7 @@ def synapses_on_chip(graph: Graph, traits: Traits) -> Graph:
         return graph
     shown = ", ".join(f"{t * 1e3:g}" for t in sorted(set(taus)))
     after = ", ".join(f"{2 * t * 1e3:g}" for t in sorted(set(taus)))
-    sub = Substitution("synapse.alpha_on_chip", f"alpha synapse (tau = {shown} ms) into on-chip neurons",
+    sub = Substitution("synapse.alpha_on_chip", f"alpha synapse (tau = {shown} ms) on the chip",
                        f"Lowpass({after} ms)",
                        f"{traits.name} filters with one first-order low-pass per compartment; Lowpass(2 tau) keeps the "
                        "alpha kernel's mean delay 2 tau and noise power 1/(4 tau)")
@@ -372,8 +375,40 @@ def chip_records(graph: Graph, traits: Traits) -> Graph:
     return graph.substituted(*subs)
 
 
-PASSES = (step, cuba_on_chip, synapses_on_chip, encoders_off_chip, if_split_on_chip, kicks_on_chip, initial_voltages,
-          refractory_on_grid, reset_modes, if_refractory, chip_records)
+def learning(graph: Graph, traits: Traits) -> Graph:
+    """Learning edges: refused where the target has no such rule; on a chip, the trace's time
+    constant on whole steps and the rule's precision recorded."""
+    learned = graph.learning_edges()
+    if not learned:
+        return graph
+    for k in learned:
+        edge = graph.edges[k]
+        rule = type(edge.learning).__name__
+        if rule not in traits.learning_rules:
+            can = ", ".join(sorted(traits.learning_rules)) or "none"
+            raise GraphError(f"edge {edge.name!r} learns by {rule}; {traits.name} has no such learning rule (it "
+                             f"has: {can})")
+    if not traits.chip:
+        return graph
+    dt = traits.step(graph.dt)
+    edges, taus = list(graph.edges), []
+    for k in learned:
+        rule = edges[k].learning
+        steps = max(1, int(round(rule.pre_tau / dt)))
+        taus.append((rule.pre_tau, steps * dt))
+        edges[k] = dataclasses.replace(edges[k], learning=dataclasses.replace(rule, pre_tau=steps * dt))
+    shown = ", ".join(f"{a * 1e3:g} ms -> {b * 1e3:g} ms" for a, b in sorted(set(taus)))
+    sub = Substitution("learning.on_chip", "learning with float weights, errors and traces",
+                       f"{traits.name}'s on-chip learning: the error arrives from the host as an 8-bit integer each "
+                       "step, the learned weights have 8 bits and are rounded stochastically, the presynaptic "
+                       f"trace decays over whole steps (tau {shown})",
+                       "the chip's learning engine computes in integers; its mean update is the rule's",
+                       {"edges": [graph.edges[k].name for k in learned]})
+    return graph.replace(edges=tuple(edges)).substituted(sub)
+
+
+PASSES = (step, learning, cuba_on_chip, synapses_on_chip, encoders_off_chip, if_split_on_chip, kicks_on_chip,
+          initial_voltages, refractory_on_grid, reset_modes, if_refractory, chip_records)
 
 
 def legalize(graph: Graph, traits: Traits) -> Graph:

@@ -118,8 +118,34 @@ class Graph:
                     raise GraphError(f"edge {edge.name!r}: into 'ensemble' needs a LIF target with encoders")
                 width = post.dimensions
             edge.check(width, pre.size)
+            if edge.learning is not None:
+                self._check_learning(edge)
         else:
             raise GraphError(f"edge {edge!r}: not a graph edge")
+
+    def _check_learning(self, edge: Connection) -> None:
+        """A learning edge runs from LIF neurons into a value node (LI with tau 0, Host), and its
+        error comes from a value node of the target's size."""
+        where = f"edge {edge.name!r}"
+        pre, post = self.nodes[edge.source], self.nodes[edge.target]
+        if not isinstance(pre, LIF):
+            raise GraphError(f"{where}: a learning edge starts at LIF neurons (got {type(pre).__name__})")
+        if not (isinstance(post, Host) or (isinstance(post, LI) and post.tau == 0)) or edge.into != "neurons":
+            raise GraphError(f"{where}: a learning edge ends at a value node (LI with tau 0, or Host), got "
+                             f"{type(post).__name__}")
+        error = edge.learning.error  # type: ignore[union-attr]  # checked by the caller
+        if error not in self.nodes:
+            from ..errors import unknown_name
+
+            raise GraphError(f"{where}: learning error " + unknown_name("node", error, sorted(self.nodes)))
+        node = self.nodes[error]
+        if node.spiking or node.size != post.size:
+            raise GraphError(f"{where}: the error node {error!r} must be a value node of size {post.size} (got "
+                             f"{type(node).__name__} x {node.size})")
+
+    def learning_edges(self) -> list:
+        """Indices of the edges that learn."""
+        return [k for k, e in enumerate(self.edges) if isinstance(e, Connection) and e.learning is not None]
 
     # -- queries ---------------------------------------------------------------------------------
     def incoming(self, name: str) -> list:

@@ -10,7 +10,7 @@ import json
 
 import numpy as np
 
-from .edges import EDGE_TYPES, SYNAPSE_TYPES
+from .edges import EDGE_TYPES, LEARNING_TYPES, SYNAPSE_TYPES
 from .network import Graph, Substitution
 from .nodes import NODE_TYPES, GraphError, Probe
 
@@ -25,11 +25,31 @@ def _synapse(data):
     return None if data is None else SYNAPSE_TYPES[data["type"]](data["tau"])
 
 
+def _learning_data(rule):
+    return None if rule is None else {"type": type(rule).__name__, **dataclasses.asdict(rule)}
+
+
+def _learning(data):
+    if data is None:
+        return None
+    data = dict(data)
+    kind = data.pop("type")
+    if kind not in LEARNING_TYPES:
+        from ..errors import unknown_name
+
+        raise GraphError(unknown_name("learning rule", kind, list(LEARNING_TYPES)))
+    return LEARNING_TYPES[kind](**data)
+
+
 def _fields(obj) -> dict:
     out = {}
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
-        out[f.name] = _synapse_data(value) if f.name == "synapse" else value
+        if f.name == "synapse":
+            value = _synapse_data(value)
+        elif f.name == "learning":
+            value = _learning_data(value)
+        out[f.name] = value
     return out
 
 
@@ -72,6 +92,8 @@ def from_data(data: dict) -> Graph:
             raise GraphError(f"edge {spec.get('source')} -> {spec.get('target')}: "
                              + unknown_name("edge type", kind, list(EDGE_TYPES)))
         spec["synapse"] = _synapse(spec.get("synapse"))
+        if "learning" in spec:
+            spec["learning"] = _learning(spec["learning"])
         edges.append(EDGE_TYPES[kind](**spec))
     probes = {name: Probe(**p) for name, p in data.get("probes", {}).items()}
     subs = [Substitution.from_dict(s) for s in data.get("substitutions", [])]

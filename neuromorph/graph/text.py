@@ -56,8 +56,9 @@ def edge_line(edge, graph: Graph) -> str:
     pre, post = graph.nodes[edge.source], graph.nodes[edge.target]
     w = edge.matrix(post.size, pre.size)
     nonzero = int(np.count_nonzero(w))
+    learns = f", learns by {edge.learning}" if edge.learning is not None else ""
     return (f"{edge.source} -> {edge.target}: {w.shape[0]}x{w.shape[1]} weights ({nonzero} non-zero, "
-            f"{_stat(w[w != 0]) if nonzero else '0'}), synapse {syn}{primed}")
+            f"{_stat(w[w != 0]) if nonzero else '0'}), synapse {syn}{primed}{learns}")
 
 
 def describe(graph: Graph) -> str:

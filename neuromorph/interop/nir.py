@@ -300,6 +300,10 @@ class _Export:
         if edge.history is not None and not self.approx(f"edge {edge.name!r}", "the synapse's history (a run "
                                                         "already under way at t = 0) dropped: NIR nodes start at rest"):
             return None
+        if isinstance(edge, Connection) and edge.learning is not None and not self.approx(
+                f"edge {edge.name!r}", f"its learning rule ({edge.learning}) dropped: NIR has no plasticity; the "
+                "weights are exported as they are"):
+            return None
         if isinstance(edge, Decoded):
             if not self.approx(f"edge {edge.name!r}", "a decoded (NEF) projection exported as its full weight matrix"):
                 return None

@@ -117,7 +117,8 @@ def train(model, backend: str = "rate", progress=None, spec_file: str = "", code
                               + ", ".join(n for n in families.names() if families.get(n).learns) + " models")
     simulator = backends.get(backend, codegen=codegen)
     simulator.check(model)
-    family.check_training(model, simulator.name)
+    rules = simulator.traits().learning_rules if simulator.spiking else frozenset()  # type: ignore[attr-defined]
+    family.check_training(model, simulator.name, rules)
     task = family.trainer(model)
     state, spent = None, 0.0
     if resume:
@@ -129,7 +130,9 @@ def train(model, backend: str = "rate", progress=None, spec_file: str = "", code
                          extra=_restore_arrays(saved["extra"], saved["arrays"]))
         spent = saved["wall_s"]
     else:
-        engine = simulator.engine(model, weights=family.initial_weights(model))
+        base_dir = Path(spec_file).parent if spec_file else None
+        start = family.spiking_initial_weights(model, base_dir) if simulator.spiking else family.initial_weights(model)
+        engine = simulator.engine(model, weights=start)
     resumed_at = state.unit if state is not None else None
     start = _time.perf_counter()
 

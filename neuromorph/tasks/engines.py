@@ -106,16 +106,23 @@ class GraphEngine:
         self.lanes = model.learning.lanes
         self.records: list = []
         self.graph = None
+        self.stats = {"steps": 0, "learning_steps": 0}
         self._graphs: dict = {}
 
-    def compiled(self, copies: int, nudging=None):
-        """The legalized graph for ``copies`` lanes and the protocol's nudging (lowered once each)."""
-        key = (copies, None if nudging is None else tuple(np.asarray(nudging, dtype=float).ravel()))
+    def compiled(self, copies: int, nudging=None, learning: float | None = None):
+        """The legalized graph for ``copies`` lanes, the protocol's nudging and, when it learns,
+        the learning rate's factor (lowered once each; the cache holds the current weights')."""
+        key = (copies, None if nudging is None else tuple(np.asarray(nudging, dtype=float).ravel()), learning)
         if key not in self._graphs:
             traits = self.simulator.traits()
-            lowered = self.family.lower(self.model, self.weights, traits, copies, nudging=nudging)
+            extra = {} if learning is None else {"learning": learning}
+            lowered = self.family.lower(self.model, self.weights, traits, copies, nudging=nudging, **extra)
             self._graphs[key] = legalize(lowered, traits)
         return self._graphs[key]
+
+    def learning_factor(self, protocol) -> float | None:
+        """The learning rate's factor for ``protocol`` (None: the engine does not learn)."""
+        return None
 
     def save_state(self):
         return None
@@ -134,7 +141,8 @@ class GraphEngine:
             self.scale_eta(1.0)
         lanes = protocol.x.shape[1]
         nudging = protocol.beta if np.any(protocol.beta) else None
-        graph = self.compiled(lanes, nudging)
+        learning = self.learning_factor(protocol)
+        graph = self.compiled(lanes, nudging, learning)
         slots = presentations(marks, protocol.steps) if graph.meta.get("reset_between") else None
         gap = int(round(graph.meta.get("gap_between", 0.0) / self.model.dynamics.dt))
         gapped = presentations(marks, protocol.steps) if gap else None
@@ -146,6 +154,8 @@ class GraphEngine:
         elif slots is None:
             u = self.readout(graph, self.run(graph, protocol.x, protocol.target))
         else:  # every presentation from the initial state: one lane per (presentation, lane)
+            if learning is not None:
+                raise InferenceOnly("learning in spikes runs one stream of images: leave spiking.between unset")
             graph = self.compiled(lanes * slots, nudging)
             u = self.run(graph, lanes_of(protocol.x, slots), lanes_of(protocol.target, slots))
             u = per_presentation(self.readout(graph, u), slots, lanes)
@@ -175,9 +185,47 @@ class GraphEngine:
         rec = self.simulator.run_graph(graph, inputs=inputs, input_dt=dt, duration=x.shape[0] * dt,
                                        sample_dt=dt, seed=spiking_seed(self.model), progress=None)
         self.records.append(rec)
+        self.stats["steps"] += x.shape[0]
+        if rec.learned:
+            self.learned(graph, rec.learned)
+            self.stats["learning_steps"] += x.shape[0]
         return np.asarray(rec.probes["u_out"])
+
+    def learned(self, graph, learned: dict) -> None:
+        """Take the weights a run ended with (one copy learns: the engine's weights are shared)."""
+        if graph.copies != 1:
+            raise InferenceOnly(f"learning in spikes runs one lane; this graph has {graph.copies}")
+        self.weights = self.family.learned_weights(self.model, graph, self.weights, learned)
+        self._graphs.clear()  # every graph holds the old weights
+
+    def state_arrays(self) -> dict:
+        return {}  # every protocol starts its network afresh: nothing carries over but the weights
+
+    def load_state_arrays(self, arrays: dict) -> None:
+        pass
 
     def run_info(self) -> RunInfo:
         if self.graph is None:
             return RunInfo(backend=self.simulator.name, dt=0.0, steps=0)
         return graph_info(self.simulator, self.graph, self.records)
+
+
+class LearningGraphEngine(GraphEngine):
+    """A :class:`GraphEngine` whose learning protocols change the weights: the family lowers a
+    graph whose learning edges learn (``family.lower(..., learning=factor)``, the factor being the
+    learning rate's decay so far), the simulator reports the weights each run ended with, and they
+    become the engine's (``family.learned_weights``). Weights are shared, so it runs one lane."""
+
+    def __init__(self, family, model, weights, simulator):
+        super().__init__(family, model, weights, simulator)
+        self.eta_factor = 1.0
+
+    def learning_factor(self, protocol) -> float | None:
+        return self.eta_factor if protocol.learn else None
+
+    def scale_eta(self, factor: float) -> None:
+        self.eta_factor *= factor
+
+    def set_plastic(self, forward: bool = True) -> None:
+        if not forward:
+            raise InferenceOnly(f"on {self.simulator.name} only the output layer learns; lateral weights do not")

@@ -51,7 +51,7 @@ class NengoBackend(SpikingBackend):
         return {"runs_on": hardware_name(self.name, target), "target": target or "reference", "dt": DT}
 
     def traits(self) -> Traits:
-        return Traits(name=self.name, dt=DT)
+        return Traits(name=self.name, dt=DT, learning_rules=frozenset({"PES"}))
 
     def network(self, graph, inputs=None, input_dt=None, duration: float = 0.0, seed: int = 0):
         from .graph import network
@@ -64,23 +64,28 @@ class NengoBackend(SpikingBackend):
 
     def run_graph(self, graph, inputs=None, input_dt=None, duration: float = 0.0, sample_dt=None, seed: int = 0,
                   progress=None) -> RunRecord:
-        from .graph import gather
+        from .graph import gather, learned_weights
 
         built = self.network(graph, inputs, input_dt, duration, seed)
         sample_dt = sample_dt or graph.dt
         kind = self.name if self.on_chip(graph) else "nengo"
         with quiet(), simulator(built.net, kind, seed, self.target(), built.decode_tau, dt=graph.dt) as sim:
+            if built.learned and self.on_chip(graph):
+                from .loihi import check_learning
+
+                check_learning(sim)
             sim.run_steps(built.steps)
             probes = gather(built, sim, graph, sample_dt)
             raster = raster_from_steps(sim.data[built.raster[1]], graph.dt, built.raster[0]) if built.raster else None
             resources = self.resources_of(sim) if self.on_chip(graph) else None
+            learned = learned_weights(built, sim, self.on_chip(graph))
         if progress is not None:
             progress(built.steps)
         spikes = {name: np.concatenate([c.counts for c in counters]) for name, counters in built.counters.items()}
         samples = np.arange(int(round(duration / sample_dt)) + 1) * sample_dt
         return RunRecord(t=samples, probes=probes, spikes=spikes, dt=graph.dt, steps=built.steps, raster=raster,
-                         resources=resources, quantization=self.quantization(graph,
-                                                                             seed) if self.on_chip(graph) else None)
+                         resources=resources, learned=learned,
+                         quantization=self.quantization(graph, seed) if self.on_chip(graph) else None)
 
     def resources_of(self, sim) -> dict | None:
         return None

@@ -15,6 +15,11 @@ copy), so NengoLoihi maps one copy's populations onto cores as it would a single
 - Edges: ``nengo.Connection`` with the edge's transform (divided by the target's gain for neuron
   inputs, since Nengo multiplies those by it) and synapse, primed from the edge's history;
   decoded edges use ``NoSolver`` with the edge's decoders.
+- Learning edges (:class:`~neuromorph.graph.PES`): a decoded connection from the source ensemble
+  (decoders W^T, Nengo's ``PES`` with learning rate = rate x source size, its error -e); on
+  NengoLoihi the chip decodes it within +-1, so it decodes y / :data:`LEARNED_RANGE` and the host
+  scales it back (the error scaled alike, so the rule is unchanged). The weights a run ends with
+  are read back (:func:`learned_weights`).
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ class Built:
     counters: dict = field(default_factory=dict)  # node -> [SpikeCounter] per copy
     raster: object = None
     decode_tau: float | None = None
+    learned: dict = field(default_factory=dict)  # edge name -> [nengo.Connection] per copy
 
 
 def table_reader(values: np.ndarray, table_dt: float, sim_dt: float):
@@ -60,6 +66,7 @@ class Nodes:
         self.out: dict = {}
         self.into: dict = {}
         self.ens: dict = {}
+        self.learned: dict = {}
         self.position = {name: p for p, name in enumerate(graph.topological_order())}
 
     def input_values(self, name: str, node) -> np.ndarray:
@@ -273,6 +280,9 @@ def build_connection(b: Nodes, edge: Connection) -> None:
     if edge.into == "neurons" and isinstance(post, LIF) and post.gain is not None:
         W = W / post.gain[:, None]  # Nengo multiplies a neuron input by the ensemble's gain
         history = None if history is None else history / post.gain
+    if edge.learning is not None:
+        build_learning(b, edge)
+        return
     if edge.into == "ensemble":
         targets = b.ens[edge.target]
     else:
@@ -283,6 +293,66 @@ def build_connection(b: Nodes, edge: Connection) -> None:
         if syn is None and back:
             syn = 0  # Nengo's one-step delay
         nengo.Connection(b.out[edge.source][c], targets[c], transform=W, synapse=syn)
+
+
+#: On NengoLoihi a learned read-out is decoded on the chip, where it must stay within +-1 (the
+#: source's radius): it is decoded as y / LEARNED_RANGE and multiplied back on the host.
+LEARNED_RANGE = 2.0
+
+
+def error_gain(rule, loihi: bool) -> float:
+    """The factor G on the error sent to the rule: on NengoLoihi, 127 / (50 error_max), so the
+    largest expected error fills the chip's 8-bit error (NengoLoihi sends round(50 E), clipped to
+    +-127); 1 elsewhere."""
+    if not loihi or rule.error_max is None:
+        return 1.0
+    from .loihi import PES_ERROR_LEVELS, PES_ERROR_SCALE
+
+    return PES_ERROR_LEVELS / (PES_ERROR_SCALE * rule.error_max)
+
+
+def build_learning(b: Nodes, edge: Connection) -> None:
+    r"""A learning edge: per copy, a decoded connection (decoders W^T / R) from the source
+    ensemble through a host Node that multiplies by R into the target, learning with Nengo's PES
+    (:math:`\Delta D = -\kappa\,dt/n\;E\,a^T`) from E = -G e (:func:`error_gain`), so
+    kappa = rate n / (G R)."""
+    nengo = import_nengo()
+    rule = edge.learning
+    assert rule is not None
+    pre, post = b.graph.nodes[edge.source], b.graph.nodes[edge.target]
+    W = edge.matrix(post.size, pre.size)
+    scale = LEARNED_RANGE if b.loihi else 1.0
+    gain = error_gain(rule, b.loihi)
+    b.learned[edge.name] = []
+    for c in range(b.graph.copies):
+        mid = nengo.Node(size_in=post.size, label=f"{edge.name}[{c}].decoded")
+        conn = nengo.Connection(b.ens[edge.source][c], mid, function=lambda x, d=post.size: np.zeros(d),
+                                solver=nengo.solvers.NoSolver(W.T / scale),
+                                synapse=nengo_synapse(edge.synapse, dt=b.dt),
+                                learning_rule_type=nengo.PES(learning_rate=rule.rate * pre.size / (gain * scale),
+                                                             pre_synapse=nengo.Lowpass(rule.pre_tau))
+                                if rule.rate > 0 else None,  # NengoLoihi cannot discretize a zero rate
+                                label=f"{edge.name}[{c}]")
+        nengo.Connection(mid, b.into[edge.target][c], transform=scale, synapse=None)
+        if rule.rate > 0:
+            nengo.Connection(b.out[rule.error][c], conn.learning_rule, transform=-gain, synapse=None)
+        b.learned[edge.name].append(conn)
+
+
+def learned_weights(built: Built, sim, loihi: bool) -> dict:
+    """The weights (copies, n_post, n_pre) every learning edge ended the run with."""
+    scale = LEARNED_RANGE if loihi else 1.0
+    out = {}
+    for name, conns in built.learned.items():
+        if conns[0].learning_rule_type is None:
+            out[name] = np.stack([conn.solver.values.T for conn in conns]) * scale
+        elif loihi:
+            from .loihi import learned_decoders
+
+            out[name] = np.stack([learned_decoders(sim, conn).T for conn in conns]) * scale
+        else:
+            out[name] = np.stack([np.array(sim.signals[sim.model.sig[conn]["weights"]]) for conn in conns]) * scale
+    return out
 
 
 def build_decoded(b: Nodes, edge: Decoded) -> None:
@@ -311,6 +381,7 @@ def network(graph, inputs=None, input_dt=None, duration: float = 0.0, seed: int 
             NODE_BUILDERS[type(node)](b, name, node)
         for edge in graph.edges:
             (build_decoded if isinstance(edge, Decoded) else build_connection)(b, edge)
+        built.learned = b.learned
         for name, node in graph.nodes.items():
             if node.spiking and name in b.ens:
                 built.counters[name] = []

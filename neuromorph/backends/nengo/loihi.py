@@ -18,6 +18,10 @@ from .common import DT, import_loihi, import_nengo, quiet
 
 #: Neuromorphic cores per Loihi chip (NengoLoihi's allocators' default).
 CORES_PER_CHIP = 128
+#: NengoLoihi sends a PES error E to the chip as round(PES_ERROR_SCALE E), clipped to
+#: +-PES_ERROR_LEVELS (its ``Model.pes_error_scale`` and the chip's 8-bit error).
+PES_ERROR_SCALE = 50.0
+PES_ERROR_LEVELS = 127
 
 
 def resources(sim) -> dict:
@@ -51,6 +55,37 @@ def realized_weights(block) -> list:
         out.append((np.concatenate([w.ravel() for w in before]),
                     np.concatenate([np.asarray(w, dtype=float).ravel() for w in syn.weights]) / scale))
     return out
+
+
+def learned_decoders(sim, conn) -> np.ndarray:
+    """The decoders (n_pre, d) a learning connection ``conn`` holds on the chip now.
+
+    NengoLoihi decodes it on chip through an on/off pair of non-spiking compartments per
+    dimension (columns [D, -D] / dt, Nengo's spikes being 1/dt); PES changes the integer weights
+    in place. A weight q stands for q / (scale w_scale 2^(w_exp - learning_wgt_exp)), the inverse
+    of NengoLoihi's discretization of a learning synapse."""
+    label = f"<Connection {conn.label}_probe>"
+    (block,) = [b for b in sim.model.blocks if str(b.label) == label]
+    (syn,) = [s for s in block.synapses if s.learning]
+    info = block.compartment.discretize_info
+    q = np.concatenate([np.asarray(w, dtype=float).reshape(1, -1) for w in syn.weights])
+    f = q / (syn.synapse_cfg.scale * info["w_scale"] * 2.0 ** (info["w_exp"] - syn.learning_wgt_exp))
+    d = q.shape[1] // 2
+    return (f[:, :d] - f[:, d:]) / 2 * sim.dt
+
+
+def check_learning(sim) -> None:
+    """Refuse a learning rate the chip cannot realize: NengoLoihi fixes the chip's rate at 2^-7
+    and puts the rest into the presynaptic trace's increment per spike, which holds at most 127
+    (beyond it NengoLoihi clips the increment and the chip learns slower than the rule)."""
+    from .common import NengoError
+
+    for block in sim.model.blocks:
+        for syn in block.synapses:
+            if syn.learning and syn.tracing_mag >= 127:
+                raise NengoError(f"{block.label}: the learning rate is too large for the chip (its presynaptic trace "
+                                 "would grow by more than 127 per spike, and NengoLoihi would clip it); lower the "
+                                 "learning rate (learning.eta)")
 
 
 def node_of(block) -> str:

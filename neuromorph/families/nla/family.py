@@ -30,12 +30,17 @@ class NLAFamily(Family):
 
         return Brian2NLAEngine(model, run_program, weights=weights, base_dir=base_dir)
 
-    def check_training(self, model, backend: str) -> None:
+    def check_training(self, model, backend: str, rules: frozenset = frozenset()) -> None:
         from .brian2 import Brian2NLAError
 
         if backend == "brian2" and model.learning.lanes > 1:
             raise Brian2NLAError("Brian2 synapses cannot share weights across lanes: learn with learning.lanes: 1 "
                                  f"(this model has {model.learning.lanes})")
+        if backend not in ("rate", "brian2"):
+            from .lower import check_spiking_learning
+
+            no_rule(backend, rules)
+            check_spiking_learning(model, backend)
 
     def brian2_program(self, model, base_dir=None):
         from ...tasks import make_task, record_every
@@ -56,10 +61,42 @@ class NLAFamily(Family):
         return run_inference(Brian2NLAEngine(model, run_program, base_dir=base_dir), model, progress)
 
     # -- spiking -----------------------------------------------------------------------------
-    def lower(self, model, weights, traits, copies: int = 1, nudging=None):
+    def lower(self, model, weights, traits, copies: int = 1, nudging=None, learning=None):
         from .lower import lower
 
-        return lower(model, weights, traits, copies, nudging)
+        return lower(model, weights, traits, copies, nudging, learning)
+
+    def spiking_engine(self, model, weights, simulator, base_dir=None):
+        """Output-layer learning on a spiking backend whose traits have PES (hidden layers fixed)."""
+        from ...tasks.engines import LearningGraphEngine
+
+        no_rule(simulator.name, simulator.traits().learning_rules)
+        return LearningGraphEngine(self, model, self.weights(model, base_dir) if weights is None else weights,
+                                   simulator)
+
+    def lower_learning(self, model, traits, base_dir=None):
+        """One lane learning from where ``train`` starts, nudged with the model's beta."""
+        import numpy as np
+
+        from .lower import check_spiking_learning, lower
+        from .network import structure
+
+        no_rule(traits.name, traits.learning_rules)
+        check_spiking_learning(model, traits.name)
+        nudging = np.full(structure(model).n_out, model.learning.beta)
+        return lower(model, self.spiking_initial_weights(model, base_dir), traits, 1, nudging, learning=1.0)
+
+    def learned_weights(self, model, graph, weights, learned: dict):
+        from .lower import learned_weights
+
+        return learned_weights(model, graph, weights, learned)
+
+    def spiking_initial_weights(self, model, base_dir=None):
+        """The model's weights (its ``weights`` file, else the seeded initial ones) with the output
+        projection at zero: in spikes the output layer learns, over fixed hidden layers."""
+        from .lower import output_zeroed
+
+        return output_zeroed(model, self.weights(model, base_dir))
 
     def graph_run(self, model, copies: int = 1, base_dir=None) -> dict:
         from ...seeds import spiking_seed
@@ -151,3 +188,12 @@ class NLAFamily(Family):
 
     def plot_kind(self, model) -> str:
         return "lanes"
+
+
+def no_rule(backend: str, rules: frozenset) -> None:
+    """Refuse a spiking backend without PES: NLA's output layer learns by it in spikes."""
+    from ..base import UnsupportedModel
+
+    if "PES" not in rules:
+        raise UnsupportedModel(f"{backend} has no learning rule for spiking networks (PES); NLA learns in spikes on "
+                               "backends that have one (nengo, loihi)")

@@ -19,6 +19,12 @@ Layered networks map layer by layer (a microcircuit by its forward weights); rec
 (``W_net`` with outputs among the units) map through one population with a recurrent edge.
 Probe ``u_out``.
 
+With learning (:func:`output_learning`), the output layer's weights follow Eq 8 in spikes: the
+edge into ``out`` learns by PES from the node ``error``, which computes the output's dendritic
+error e = beta (u* - u) on the host (:math:`\bar e = u - (W \bar r + b)` for the nudged read-out
+u = (W r_bar + b + beta u*) / (1 + beta)), and the presynaptic trace is the spike train low-passed
+with tau_syn.
+
 With ``spiking.nir_exact`` the same network is built from primitives NIR states exactly: the
 units are current-based LIF neurons (:class:`~neuromorph.graph.CubaLIF`) whose first-order
 synaptic current (tau_syn) takes the edges' spikes and the bias, the read-out is a leaky
@@ -29,8 +35,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...graph import (IF, LI, LIF, Alpha, Connection, CubaLIF, Graph, Input, Integrator, Lowpass, Node, PoissonEncoder,
-                      Probe, RegularEncoder, Substitution)
+from ...graph import (IF, LI, LIF, PES, Alpha, Connection, CubaLIF, Graph, GraphError, Input, Integrator, Lowpass, Node,
+                      PoissonEncoder, Probe, RegularEncoder, Substitution)
 from ...seeds import rng_for, spiking_seed
 from . import latency
 from .network import structure
@@ -95,14 +101,15 @@ def unit_taus(model) -> tuple[float, float]:
     return n.tau_rc / k, n.tau_ref / k
 
 
-def common_substitutions(model, micro: bool, inputs: bool) -> list:
+def common_substitutions(model, micro: bool, inputs: bool, learns: bool = False) -> list:
     n, sp = model.neuron, model.spiking
     kind = "first-order" if sp.nir_exact else "alpha"
     subs = [Substitution("input.tau_in", f"tau_in = {n.tau_in * 1e3:g} ms low-pass of the input rates",
                          f"the input synapse's filter ({kind}, tau = {sp.tau_syn * 1e3:g} ms)",
                          "the spike trains must be filtered anyway")] if inputs else []
-    subs.append(Substitution("nla.inference_only", "NLA error dynamics and plasticity", "not run",
-                             "the spiking network runs rate-trained weights (inference)"))
+    if not learns:
+        subs.append(Substitution("nla.inference_only", "NLA error dynamics and plasticity", "not run",
+                                 "the spiking network runs rate-trained weights (inference)"))
     if micro:
         subs.append(Substitution("microcircuit.forward_only", "interneurons and apical dendrites (Eqs 9-13)",
                                  "not compiled: the forward weights run alone",
@@ -119,9 +126,11 @@ def nudge_factors(st, nudging) -> np.ndarray:
     return 1.0 / (1.0 + beta)
 
 
-def lower(model, weights, traits, copies: int = 1, nudging=None) -> Graph:
+def lower(model, weights, traits, copies: int = 1, nudging=None, learning: float | None = None) -> Graph:
     """The neuron-level spiking network of an NLA model (``copies`` lanes); ``nudging``: the
-    protocol's beta per output (targets then arrive on the Input ``target``)."""
+    protocol's beta per output (targets then arrive on the Input ``target``); ``learning``: the
+    factor on the output projection's learning rate (its decay so far) when the output layer
+    learns, None for inference."""
     model, auto = latency.realized(model, traits)
     if model.spiking.calibrate is not None:
         from .calibrate import calibrate
@@ -135,6 +144,7 @@ def lower(model, weights, traits, copies: int = 1, nudging=None) -> Graph:
     keep = nudge_factors(st, nudging if nudged else None)
     nodes: dict = {}
     edges: list = []
+    meta: dict = {}
     if st.n_in:
         nodes.update(x=Input(st.n_in), input=encoder(model, st.n_in, copies))
         edges.append(Connection("x", "input", 1.0))
@@ -148,6 +158,9 @@ def lower(model, weights, traits, copies: int = 1, nudging=None) -> Graph:
             full = np.zeros((st.n, st.n_out))
             full[st.out] = np.diag(beta)
             edges.append(Connection("target", "net", full))
+    learned = []
+    if learning is not None and nudged:  # without nudging the output error is zero
+        learned = output_learning(model, st, keep, learning, nodes, edges, meta.setdefault("learned", {}))
     unit = type(spiking_unit(model, 1, 0.0, None)[0]).__name__
     filters = ("first-order, inside the neurons" if sp.nir_exact else
                {"alpha": "alpha filters", "lowpass": "first-order filters", "none": "none"}[sp.synapse])
@@ -156,7 +169,6 @@ def lower(model, weights, traits, copies: int = 1, nudging=None) -> Graph:
     notes = [f"neuron-level mapping: each unit is a spiking {unit} neuron (rho = {model.neuron.rho}), "
              f"inputs fire {sp.encoding} trains at x * {sp.input_rate:g} Hz, synapses are {filters} (tau = "
              f"{sp.tau_syn * 1e3:g} ms), output voltages are read out linearly {read} on the host"]
-    meta: dict = {}
     if sp.readout == "count":
         meta["count_readout"] = {"probe": "u_out", "window": sp.readout_window * model.task.presentation}
     if sp.between == "reset":
@@ -166,9 +178,54 @@ def lower(model, weights, traits, copies: int = 1, nudging=None) -> Graph:
     if sp.prospective:
         meta["prospective"] = {"kick": "x"}  # Input "kick" carries d/dt of Input "x"
     return Graph(name=model.name, nodes=nodes, edges=tuple(edges), probes={"u_out": Probe("out", "value")},
-                 dt=sp.dt, copies=copies, substitutions=tuple(subs + common_substitutions(model, micro, bool(st.n_in))
-                                                              + auto + latency_substitutions(model)),
+                 dt=sp.dt, copies=copies,
+                 substitutions=tuple(subs + common_substitutions(model, micro, bool(st.n_in), learning is not None)
+                                     + auto + latency_substitutions(model) + learned),
                  notes=tuple(notes), meta=meta)
+
+
+def output_learning(model, st, keep, eta_factor: float, nodes: dict, edges: list, meta_learned: dict) -> list:
+    r"""Make the edge into ``out`` learn (Eq 8 for the output layer) and add the node ``error``;
+    returns the substitutions.
+
+    The edge holds W s keep (s the presynaptic rate scale, keep = 1 / (1 + beta)) and the trace a
+    is the spike train low-passed with tau_syn, so r_bar = s a and dW/dt = eta e r_bar^T becomes
+    :math:`d(W s\,keep)/dt = \eta\,s^2 keep\; e\,a^T`: the PES rate eta s^2 keep."""
+    if not st.layered:
+        raise GraphError("learning in spikes is built for layered networks (the output layer learns)")
+    if not isinstance(nodes["out"], LI):
+        raise GraphError("learning in spikes reads the outputs from filtered spikes; set spiking.readout: end")
+    beta = 1.0 / keep[st.out] - 1.0
+    if np.ptp(beta) > 0:
+        raise GraphError("learning in spikes needs one nudging strength beta for every output")
+    names = layer_names(st)
+    pre = "input" if len(names) == 1 else names[-2]
+    (k,) = [i for i, e in enumerate(edges) if e.source == pre and e.target == "out"]
+    etas = model.learning.eta if isinstance(model.learning.eta, tuple) else (model.learning.eta,)
+    eta = etas[-1] * eta_factor
+    scale = scales(model, st)[-1]
+    w_factor = scale * float(keep[st.out][0])
+    task = model.task
+    # digits: |u* - u| stays within twice the targets' span; other tasks' targets have no stated range
+    error_max = (float(beta[0]) * 2.0 * max(abs(task.target_on), abs(task.target_off), 1.0)
+                 if task.kind == "digits" else None)
+    rule = PES("error", rate=eta * scale * w_factor, pre_tau=model.spiking.tau_syn, error_max=error_max)
+    edges[k] = Connection(edges[k].source, "out", edges[k].weights, edges[k].synapse, learning=rule)
+    nodes["error"] = LI(st.n_out, tau=0.0)
+    meta_learned[edges[k].name] = w_factor  # the graph's weights are W w_factor
+    b = float(beta[0])
+    edges += [Connection("target", "error", b), Connection("out", "error", -b)]
+    hidden = len(names) - 1
+    subs = [Substitution("learning.output_only", "plasticity in every layer (Eq 8)",
+                         "the output layer learns (PES from the host's error); "
+                         + (f"the {hidden} hidden layer(s) keep their weights" if hidden else "no hidden layer"),
+                         "the output error beta (u* - u) is known on the host, where the target is; the hidden "
+                         "layers' dendritic errors need the feedback pathway in spikes",
+                         {"eta_per_s": eta, "trace_tau_s": model.spiking.tau_syn})]
+    if model.learning.bias:
+        subs.append(Substitution("learning.bias_fixed", "output biases learning with eta (db/dt = eta e)",
+                                 "output biases fixed", "the chip learns weights from spiking sources only"))
+    return subs
 
 
 def v0_for(model, name: str, copies: int, size: int) -> np.ndarray | None:
@@ -353,4 +410,50 @@ def weights_from_graph(model, graph: Graph, weights, edges=None):
             out.W_in[layer] = W
         else:
             out.W[layer, st.layers[k - 1]] = W
+    return out
+
+
+def check_spiking_learning(model, backend: str) -> None:
+    """Raise :class:`~neuromorph.errors.UnsupportedModel` for models whose learning the spiking
+    backends do not run: they learn the output layer of a layered network, one lane at a time."""
+    from ..base import UnsupportedModel
+
+    st = structure(model)
+    problems = []
+    if not st.layered or len(st.layers) < 2:
+        problems.append("a layered network with a hidden layer (the output layer learns from its spikes)")
+    if model.microcircuit is not None:
+        problems.append("no microcircuit (its lateral weights do not learn in spikes)")
+    if model.learning.lanes != 1:
+        problems.append(f"learning.lanes: 1 (weights are shared; this model has {model.learning.lanes})")
+    if model.task.kind == "signals":
+        problems.append("a digits or teacher task")
+    if model.neuron.rho not in ("lif", "soft_lif") or model.spiking.nir_exact:
+        problems.append("LIF units (rho: soft_lif or lif, without spiking.nir_exact): the output learns from an LIF "
+                        "population's spikes")
+    sp = latency.realized(model)[0].spiking
+    if sp.readout == "count" or sp.between == "reset":
+        problems.append("spiking.readout: end and no reset between images (the output learns from filtered "
+                        "spikes in one stream)")
+    if problems:
+        raise UnsupportedModel(f"{model.name} cannot learn on {backend}: it needs " + "; ".join(problems))
+
+
+def output_zeroed(model, weights):
+    """``weights`` with the output projection at zero (where output learning in spikes starts)."""
+    st = structure(model)
+    out = weights.copy()
+    if len(st.layers) >= 2:
+        out.W[st.layers[-1], st.layers[-2]] = 0.0
+    return out
+
+
+def learned_weights(model, graph: Graph, weights, learned: dict):
+    """``weights`` with the output projection a run ended with: the learning edge's weights over
+    the factor the lowering multiplied them by (``meta['learned']``)."""
+    st = structure(model)
+    out = weights.copy()
+    for name, W in learned.items():
+        factor = graph.meta["learned"][name]
+        out.W[st.layers[-1], st.layers[-2]] = np.asarray(W)[0] / factor
     return out
