@@ -80,12 +80,15 @@ class PES:
     tau = ``pre_tau`` (s; a rate in Hz for spikes), ``rate`` in units of W per (error x Hz x s).
     The rule of Nengo's ``PES`` (with E = -e, learning rate = rate x source size) and of
     NengoLoihi's on-chip learning. ``error_max``: the largest |e| expected (None: unknown); a
-    chip that receives the error as small integers scales it so that this fills their range."""
+    chip that receives the error as small integers scales it so that this fills their range.
+    ``gate``: a value node of size 1 whose value g multiplies the update (dW/dt = rate g e a^T;
+    None: g = 1), e.g. 0 while a network settles into a new input and 1 once it has."""
 
     error: str
     rate: float
     pre_tau: float
     error_max: float | None = None
+    gate: str | None = None
 
     def check(self, where: str) -> None:
         if not (isinstance(self.rate, (int, float)) and math.isfinite(self.rate) and self.rate >= 0):
@@ -96,7 +99,8 @@ class PES:
             raise GraphError(f"{where}: learning error_max must be > 0 (got {self.error_max!r})")
 
     def __str__(self) -> str:
-        return f"PES(rate {self.rate:.4g}, error {self.error!r}, trace {self.pre_tau * 1e3:g} ms)"
+        gate = f", gate {self.gate!r}" if self.gate is not None else ""
+        return f"PES(rate {self.rate:.4g}, error {self.error!r}, trace {self.pre_tau * 1e3:g} ms{gate})"
 
 
 LEARNING_TYPES = {"PES": PES}

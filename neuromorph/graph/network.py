@@ -142,6 +142,14 @@ class Graph:
         if node.spiking or node.size != post.size:
             raise GraphError(f"{where}: the error node {error!r} must be a value node of size {post.size} (got "
                              f"{type(node).__name__} x {node.size})")
+        gate = edge.learning.gate  # type: ignore[union-attr]
+        if gate is not None:
+            if gate not in self.nodes:
+                from ..errors import unknown_name
+
+                raise GraphError(f"{where}: learning gate " + unknown_name("node", gate, sorted(self.nodes)))
+            if self.nodes[gate].spiking or self.nodes[gate].size != 1:
+                raise GraphError(f"{where}: the gate node {gate!r} must be a value node of size 1")
 
     def learning_edges(self) -> list:
         """Indices of the edges that learn."""

@@ -187,12 +187,18 @@ def input_rate(ctx: Context) -> list:
 
 
 def learning_on_chip(ctx: Context) -> list:
+    """What of the model's learning the chip can run: the graph is the inference one; its output
+    layer learns in spikes by PES (``train -b nengo|loihi``) where the profile lists that rule."""
     sub = next((s for s in ctx.graph.substitutions if s.id.endswith("inference_only")), None)
     if sub is None:
         return []
     rules = cast(Optional[tuple[str, ...]], ctx.profile.learning_rules.value) or ()
+    pes = "PES" in rules or "any" in rules
+    can = ("its output layer can learn on this chip by PES (neuromorph train -b loihi; "
+           "neuromorph compile --learning shows the graph)" if pes else
+           "no PES on this chip: the output layer cannot learn on it with neuromorph's mapping")
     return [Finding("learning_on_chip", "note", f"{sub.original}: {sub.replacement} on chip ({sub.why}); the chip's "
-                    f"learning rules: {', '.join(rules) or 'none known'}")]
+                    f"learning rules: {', '.join(rules) or 'none known'}; {can}")]
 
 
 def neuron_model(ctx: Context) -> list:

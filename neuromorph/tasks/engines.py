@@ -93,6 +93,19 @@ def burst_counts(change: np.ndarray, levels: int) -> np.ndarray:
     return out
 
 
+def settled(x: np.ndarray, steps: int) -> np.ndarray:
+    """(K, L, 1): 0 during the first ``steps`` steps after each change of ``x`` (K, L, n) in a
+    lane (the first step counts as a change), 1 after."""
+    changed = np.concatenate([np.ones_like(x[:1, :, :1], dtype=bool),
+                              np.any(x[1:] != x[:-1], axis=-1, keepdims=True)])
+    out = np.ones(x.shape[:2] + (1,))
+    since = np.full(x.shape[1:2] + (1,), steps)
+    for k in range(x.shape[0]):
+        since = np.where(changed[k], 0, since + 1)
+        out[k] = since >= steps
+    return out
+
+
 class InferenceOnly(NeuromorphError):
     """The engine runs trained weights; it does not learn."""
 
@@ -181,6 +194,9 @@ class GraphEngine:
         for kick, source in (graph.meta.get("prospective") or {}).items():
             change = rate_of_change(given[source], dt)
             given[kick] = burst_counts(change * dt, bursts[kick]) if kick in bursts else change
+        gate = graph.meta.get("learning_gate")
+        if gate is not None:
+            given[gate["input"]] = settled(given[gate["source"]], int(round(gate["settle"] / dt)))
         inputs = {name: given[name] for name in graph.inputs()}
         rec = self.simulator.run_graph(graph, inputs=inputs, input_dt=dt, duration=x.shape[0] * dt,
                                        sample_dt=dt, seed=spiking_seed(self.model), progress=None)

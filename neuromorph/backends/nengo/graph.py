@@ -335,7 +335,14 @@ def build_learning(b: Nodes, edge: Connection) -> None:
                                 label=f"{edge.name}[{c}]")
         nengo.Connection(mid, b.into[edge.target][c], transform=scale, synapse=None)
         if rule.rate > 0:
-            nengo.Connection(b.out[rule.error][c], conn.learning_rule, transform=-gain, synapse=None)
+            error = b.out[rule.error][c]
+            if rule.gate is not None:  # the error times the gate's value, on the host
+                gated = nengo.Node(lambda t, x, n=post.size: x[:n] * x[n], size_in=post.size + 1,
+                                   label=f"{edge.name}[{c}].gated")
+                nengo.Connection(error, gated[:post.size], synapse=None)
+                nengo.Connection(b.out[rule.gate][c], gated[post.size:], synapse=None)
+                error = gated
+            nengo.Connection(error, conn.learning_rule, transform=-gain, synapse=None)
         b.learned[edge.name].append(conn)
 
 

@@ -160,7 +160,7 @@ def lower(model, weights, traits, copies: int = 1, nudging=None, learning: float
             edges.append(Connection("target", "net", full))
     learned = []
     if learning is not None and nudged:  # without nudging the output error is zero
-        learned = output_learning(model, st, keep, learning, nodes, edges, meta.setdefault("learned", {}))
+        learned = output_learning(model, st, keep, learning, nodes, edges, meta)
     unit = type(spiking_unit(model, 1, 0.0, None)[0]).__name__
     filters = ("first-order, inside the neurons" if sp.nir_exact else
                {"alpha": "alpha filters", "lowpass": "first-order filters", "none": "none"}[sp.synapse])
@@ -184,7 +184,7 @@ def lower(model, weights, traits, copies: int = 1, nudging=None, learning: float
                  notes=tuple(notes), meta=meta)
 
 
-def output_learning(model, st, keep, eta_factor: float, nodes: dict, edges: list, meta_learned: dict) -> list:
+def output_learning(model, st, keep, eta_factor: float, nodes: dict, edges: list, meta: dict) -> list:
     r"""Make the edge into ``out`` learn (Eq 8 for the output layer) and add the node ``error``;
     returns the substitutions.
 
@@ -209,10 +209,15 @@ def output_learning(model, st, keep, eta_factor: float, nodes: dict, edges: list
     # digits: |u* - u| stays within twice the targets' span; other tasks' targets have no stated range
     error_max = (float(beta[0]) * 2.0 * max(abs(task.target_on), abs(task.target_off), 1.0)
                  if task.kind == "digits" else None)
-    rule = PES("error", rate=eta * scale * w_factor, pre_tau=model.spiking.tau_syn, error_max=error_max)
+    settle = settling_time(model, st) if task.kind == "digits" else None
+    if settle is not None:  # the engine sets Input "gate" to 0 for `settle` s after each new image
+        nodes["gate"] = Input(1)
+        meta["learning_gate"] = {"input": "gate", "settle": settle, "source": "x"}
+    rule = PES("error", rate=eta * scale * w_factor, pre_tau=model.spiking.tau_syn, error_max=error_max,
+               gate=None if settle is None else "gate")
     edges[k] = Connection(edges[k].source, "out", edges[k].weights, edges[k].synapse, learning=rule)
     nodes["error"] = LI(st.n_out, tau=0.0)
-    meta_learned[edges[k].name] = w_factor  # the graph's weights are W w_factor
+    meta.setdefault("learned", {})[edges[k].name] = w_factor  # the graph's weights are W w_factor
     b = float(beta[0])
     edges += [Connection("target", "error", b), Connection("out", "error", -b)]
     hidden = len(names) - 1
@@ -222,6 +227,12 @@ def output_learning(model, st, keep, eta_factor: float, nodes: dict, edges: list
                          "the output error beta (u* - u) is known on the host, where the target is; the hidden "
                          "layers' dendritic errors need the feedback pathway in spikes",
                          {"eta_per_s": eta, "trace_tau_s": model.spiking.tau_syn})]
+    if settle is not None:
+        subs.append(Substitution("learning.settle", "plasticity at every instant (the rate model's outputs follow "
+                                 "each image at once)", f"plasticity off for the first {settle * 1e3:g} ms of each "
+                                 "image", "in spikes the read-out lags a new image by its synapses and membranes; "
+                                 "learning then would pair the new target with the previous image's activity",
+                                 {"settle_s": settle}))
     if model.learning.bias:
         subs.append(Substitution("learning.bias_fixed", "output biases learning with eta (db/dt = eta e)",
                                  "output biases fixed", "the chip learns weights from spiking sources only"))
@@ -411,6 +422,17 @@ def weights_from_graph(model, graph: Graph, weights, edges=None):
         else:
             out.W[layer, st.layers[k - 1]] = W
     return out
+
+
+def settling_time(model, st) -> float:
+    """Seconds a layered network's read-out takes to follow a new input: each synaptic stage's
+    mean delay (alpha: 2 tau_syn, first-order: tau_syn) and each hidden layer's membrane time
+    constant, at most half a presentation (learning keeps the other half)."""
+    sp = model.spiking
+    stage = {"alpha": 2 * sp.tau_syn, "lowpass": sp.tau_syn, "none": 0.0}[sp.synapse]
+    hidden = len(st.layers) - 1
+    delay = (hidden + 1) * stage + hidden * unit_taus(model)[0]
+    return float(min(delay, model.task.presentation / 2))
 
 
 def check_spiking_learning(model, backend: str) -> None:
