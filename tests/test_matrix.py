@@ -35,7 +35,7 @@ MODEL_REFUSALS = {
     ("train", "brian2", "lanes"): "Brian2 synapses cannot share weights across lanes: learn with learning.lanes: 1",
     ("train", "brian2", "minibatches"): "pc networks learn from minibatches",
     ("train", "spiking", "pc"): "family 'pc' does not learn on spiking backends",
-    ("train", "brian2-spiking", "nla"): "brian2-spiking has no learning rule for spiking networks (PES)",
+    ("train", "brian2-spiking", "nla"): "cannot learn on brian2-spiking: it needs",
     # the shipped NLA models learn on many lanes (or are not layered LIF networks): learning in
     # spikes needs one lane (tests/test_learning_spikes.py trains a model that has one)
     ("train", "nengo", "nla"): "cannot learn on nengo: it needs",

@@ -91,11 +91,11 @@ class Brian2SpikingBackend(SpikingBackend):
         return {"runs_on": f"CPU (Brian2, {self.codegen})", "target": self.codegen}
 
     def traits(self) -> Traits:
-        return Traits(name=self.name, refractory_on_grid=True)
+        return Traits(name=self.name, refractory_on_grid=True, learning_rules=frozenset({"PES"}))
 
     def run_graph(self, graph, inputs=None, input_dt=None, duration: float = 0.0, sample_dt=None, seed: int = 0,
                   progress=None) -> RunRecord:
-        from .graph import program, raster_of, spike_bins
+        from .graph import learned_weights, program, raster_of, spike_bins
         from .program import run
 
         prog, meta = program(graph, inputs, input_dt, duration, sample_dt, seed, self.name)
@@ -116,7 +116,8 @@ class Brian2SpikingBackend(SpikingBackend):
         if progress is not None:
             progress(steps)
         samples = np.arange(int(round(duration / sample_dt)) + 1) * sample_dt
-        return RunRecord(t=samples, probes=probes, spikes=spikes, dt=graph.dt, steps=steps, raster=raster)
+        return RunRecord(t=samples, probes=probes, spikes=spikes, dt=graph.dt, steps=steps, raster=raster,
+                         learned=learned_weights(graph, objs, meta["learned"]))
 
     def compile(self, model, base_dir=None) -> Compiled:
         from .graph import program

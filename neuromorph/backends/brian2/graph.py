@@ -16,7 +16,11 @@ Synapse filters live in the target group, one set of variables per incoming edge
 - Alpha(tau): two such stages, ``a_e`` then ``I_e``.
 
 A decoded edge gets its own group of d filter units per copy (spikes add decoder rows), summed into
-the target as gain_i e_i . T y. Filter states start from an edge's history (the filter's input
+the target as gain_i e_i . T y. A learning edge (:class:`~neuromorph.graph.PES`) has every
+pre-post pair as a synapse whose weight follows dW/dt = rate g e a: a is a trace in the source
+group (``dtr/dt = -tr/tau``, a spike adds tau (e^(dt/tau) - 1)/dt, so its samples after the spike
+integrate to 1 as Nengo's low-pass does; a = tr / tau), e and g the error and gate nodes' values
+summed into the target group. Filter states start from an edge's history (the filter's input
 before t = 0, integrated with the trapezoid rule). Times in seconds; all variables dimensionless.
 """
 
@@ -95,6 +99,8 @@ class Builder:
         self.synapses: list = []
         self.counted: set = set()  # spike sources whose events carry a count c
         self.inline: set = set()  # edges read directly from a table by their encoder
+        self.resets: dict = {name: [] for name in graph.nodes}  # extra reset statements per node
+        self.learned: dict = {}  # learning edge name -> (Synapses name, synapse tau)
         # step order: each node after its inputs (zero-delay spike edges at 3 p - 2, per-step updates
         # at 3 p - 1, thresholds at 3 p, spike monitors at 3 p + 1)
         self.position = {name: p for p, name in enumerate(graph.topological_order())}
@@ -339,12 +345,74 @@ def neuron_matrix(b: Builder, edge) -> np.ndarray:
     return edge.matrix(post.size, pre.size)
 
 
+def build_learning(b: Builder, k: int, edge: Connection) -> None:
+    """A learning edge from spiking neurons: all pairs, weights w = W / tau_syn (a spike adds w
+    to the target's filter) changing as dw/dt = rate g e tr / (tau_pre tau_syn)."""
+    rule = edge.learning
+    assert rule is not None
+    if edge.synapse is None:
+        raise GraphError(f"edge {edge.name!r}: the Brian2 builder learns through a synapse filter")
+    pre, post = b.graph.nodes[edge.source], b.graph.nodes[edge.target]
+    W = edge.matrix(post.size, pre.size)
+    post_i, pre_j = np.meshgrid(np.arange(post.size), np.arange(pre.size), indexing="ij")
+    i = np.concatenate([pre_j.ravel() + c * pre.size for c in range(b.copies)])
+    j = np.concatenate([post_i.ravel() + c * post.size for c in range(b.copies)])
+    lines, out, hit = filter_lines(f"I{k}", edge.synapse, None)
+    b.lines[edge.target] += lines + [f"e{k} : 1"] + ([f"g{k} : 1"] if rule.gate else [])
+    b.terms[edge.target].append(out)
+    b.lines[edge.source] += [f"dtr{k}/dt = -tr{k}/tau_tr{k} : 1", f"tau_tr{k} : second (constant, shared)"]
+    b.init[edge.source][f"tau_tr{k}"] = (rule.pre_tau, "second")
+    # a spike adds c so that the trace sampled each step after it sums to tau / dt: the update
+    # reads tr at the start of every later step (tr = c e^(-m dt/tau), m >= 1)
+    bump = rule.pre_tau * np.expm1(b.dt / rule.pre_tau) / b.dt
+    b.resets[edge.source].append(f"tr{k} += {bump!r}")
+    one_to_one = np.arange(b.copies * post.size)
+    err = b.graph.nodes[rule.error]
+    b.synapses.append(Syn(f"s{k}_e", b.names[rule.error], b.names[edge.target],
+                          f"e{k}_post = {VALUE[type(err)]}_pre : 1 (summed)", one_to_one, one_to_one))
+    gate = ""
+    if rule.gate:
+        g = b.graph.nodes[rule.gate]
+        b.synapses.append(Syn(f"s{k}_g", b.names[rule.gate], b.names[edge.target],
+                              f"g{k}_post = {VALUE[type(g)]}_pre : 1 (summed)", one_to_one // post.size, one_to_one))
+        gate = f"g{k}_post * "
+    tau = edge.synapse.tau
+    count = "*c_pre" if edge.source in b.counted else ""
+    b.synapses.append(Syn(f"s{k}", b.names[edge.source], b.names[edge.target],
+                          f"dw/dt = rate_l{k} * {gate}e{k}_post * tr{k}_pre / (tau_l{k} * tau_s{k}) : 1 (clock-driven)",
+                          i, j, on_pre=f"{hit}_post += w{count}", method="euler",
+                          namespace={f"rate_l{k}": (rule.rate, "1"), f"tau_l{k}": (rule.pre_tau, "second"),
+                                     f"tau_s{k}": (tau, "1")},  # w = W / tau_s, a number
+                          init={"w": np.tile(W.ravel(), b.copies) / tau}))
+    prime(b, edge.target, f"I{k}", edge, b.copies)
+    b.learned[edge.name] = (f"s{k}", tau)
+
+
+def learned_weights(graph, objs: dict, learned: dict) -> dict:
+    """The weights (copies, n_post, n_pre) each learning edge ended a run with (w tau_syn)."""
+    out = {}
+    for name, (syn, tau) in learned.items():
+        edge = next(e for e in graph.edges if isinstance(e, Connection) and e.name == name)
+        n_pre, n_post = graph.nodes[edge.source].size, graph.nodes[edge.target].size
+        w = np.asarray(objs[syn].w[:]) * tau
+        i, j = np.asarray(objs[syn].i[:]), np.asarray(objs[syn].j[:])
+        W = np.zeros((graph.copies, n_post, n_pre))
+        W[j // n_post, j % n_post, i % n_pre] = w
+        out[name] = W
+    return out
+
+
 def build_connection(b: Builder, k: int, edge: Connection) -> None:
     if edge in b.inline:
+        return
+    if edge.learning is not None:
+        build_learning(b, k, edge)
         return
     pre, post = b.graph.nodes[edge.source], b.graph.nodes[edge.target]
     W = neuron_matrix(b, edge)
     i, j, w = block_pairs(W, b.copies, pre.size, post.size)
+    if not len(w):  # all weights zero: the edge adds nothing (Brian2 cannot connect no pairs)
+        return
     var = f"I{k}"
     src, dst = b.names[edge.source], b.names[edge.target]
     if pre.spiking:
@@ -425,6 +493,8 @@ def program(graph, inputs=None, input_dt=None, duration: float = 0.0, sample_dt=
         else:
             group.model = group.model.replace("I_syn", f"({total})")
         group.model = "\n".join([group.model] + extra)
+        if b.resets[name]:
+            group.reset = "\n".join([group.reset or ""] + b.resets[name]).strip()
         group.init.update(b.init[name])
         group.order = 3 * b.position[name]
         groups.append(group)
@@ -447,7 +517,7 @@ def program(graph, inputs=None, input_dt=None, duration: float = 0.0, sample_dt=
     prog = Program(model=graph.name, backend=backend, dt=graph.dt, duration=duration, seed=seed, groups=groups,
                    synapses=b.synapses, inputs=b.timed, monitors=monitors, readouts=readouts, notes=list(graph.notes),
                    substitutions=list(graph.substitutions))
-    return prog, {"probes": probes, "groups": b.names}
+    return prog, {"probes": probes, "groups": b.names, "learned": b.learned}
 
 
 def spike_bins(monitor, n: int, copies: int, sample_dt: float, duration: float) -> np.ndarray:
