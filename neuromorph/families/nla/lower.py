@@ -235,7 +235,8 @@ def output_learning(model, st, keep, eta_factor: float, nodes: dict, edges: list
                                  {"settle_s": settle}))
     if model.learning.bias:
         subs.append(Substitution("learning.bias_fixed", "output biases learning with eta (db/dt = eta e)",
-                                 "output biases fixed", "the chip learns weights from spiking sources only"))
+                                 "output biases fixed", "the rule changes the weights from the hidden layer's "
+                                 "spikes; a bias is a constant of the read-out"))
     return subs
 
 
@@ -436,7 +437,7 @@ def settling_time(model, st) -> float:
 
 
 def check_spiking_learning(model, backend: str) -> None:
-    """Raise :class:`~neuromorph.errors.UnsupportedModel` for models whose learning the spiking
+    """Raise :class:`~neuromorph.families.base.UnsupportedModel` for models whose learning the spiking
     backends do not run: they learn the output layer of a layered network, one lane at a time."""
     from ..base import UnsupportedModel
 
