@@ -132,7 +132,7 @@ def synapses_on_chip(graph: Graph, traits: Traits) -> Graph:
         return graph
     shown = ", ".join(f"{t * 1e3:g}" for t in sorted(set(taus)))
     after = ", ".join(f"{2 * t * 1e3:g}" for t in sorted(set(taus)))
-    sub = Substitution("synapse.alpha_on_chip", f"alpha synapse (tau = {shown} ms) on the chip",
+    sub = Substitution("synapse.alpha_on_chip", f"alpha synapse (tau = {shown} ms) into on-chip neurons",
                        f"Lowpass({after} ms)",
                        f"{traits.name} filters with one first-order low-pass per compartment; Lowpass(2 tau) keeps the "
                        "alpha kernel's mean delay 2 tau and noise power 1/(4 tau)")
