@@ -100,7 +100,7 @@ class Builder:
         self.counted: set = set()  # spike sources whose events carry a count c
         self.inline: set = set()  # edges read directly from a table by their encoder
         self.resets: dict = {name: [] for name in graph.nodes}  # extra reset statements per node
-        self.learned: dict = {}  # learning edge name -> (Synapses name, synapse tau)
+        self.learned: dict = {}  # learning edge name -> (Synapses name, synapse tau, n_pre, n_post)
         # step order: each node after its inputs (zero-delay spike edges at 3 p - 2, per-step updates
         # at 3 p - 1, thresholds at 3 p, spike monitors at 3 p + 1)
         self.position = {name: p for p, name in enumerate(graph.topological_order())}
@@ -385,15 +385,13 @@ def build_learning(b: Builder, k: int, edge: Connection) -> None:
                                      f"tau_s{k}": (tau, "1")},  # w = W / tau_s, a number
                           init={"w": np.tile(W.ravel(), b.copies) / tau}))
     prime(b, edge.target, f"I{k}", edge, b.copies)
-    b.learned[edge.name] = (f"s{k}", tau)
+    b.learned[edge.name] = (f"s{k}", tau, pre.size, post.size)
 
 
 def learned_weights(graph, objs: dict, learned: dict) -> dict:
     """The weights (copies, n_post, n_pre) each learning edge ended a run with (w tau_syn)."""
     out = {}
-    for name, (syn, tau) in learned.items():
-        edge = next(e for e in graph.edges if isinstance(e, Connection) and e.name == name)
-        n_pre, n_post = graph.nodes[edge.source].size, graph.nodes[edge.target].size
+    for name, (syn, tau, n_pre, n_post) in learned.items():
         w = np.asarray(objs[syn].w[:]) * tau
         i, j = np.asarray(objs[syn].i[:]), np.asarray(objs[syn].j[:])
         W = np.zeros((graph.copies, n_post, n_pre))
