@@ -109,3 +109,5 @@ class Program:
     notes: list = field(default_factory=list)
     substitutions: list = field(default_factory=list)
     t_offset: float = 0.0  # simulated seconds before the model's t = 0 (warm-up)
+    # plastic synapses whose copies share their weights: (Synapses name, copies, n_pre, n_post)
+    shared: list = field(default_factory=list)

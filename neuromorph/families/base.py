@@ -87,8 +87,9 @@ class Family(ABC):
         """The graph that learns in spikes on a target with ``traits`` (what ``train`` runs)."""
         raise UnsupportedModel(f"family {self.name!r} does not learn on spiking backends")
 
-    def spiking_initial_weights(self, model, base_dir=None) -> Any:
-        """Where learning in spikes starts (default: where the rate model's learning starts)."""
+    def spiking_initial_weights(self, model, base_dir=None, rules: frozenset = frozenset()) -> Any:
+        """Where learning in spikes starts on a target with learning ``rules`` (default: where the
+        rate model's learning starts)."""
         return self.initial_weights(model)
 
     # -- weights, tasks, presentation -----------------------------------------------------------
@@ -113,9 +114,9 @@ class Family(ABC):
         (default: every backend runs every model of the family)."""
         return None
 
-    def check_training(self, model, backend: str, rules: frozenset = frozenset()) -> None:
+    def check_training(self, model, backend: str, traits=None) -> None:
         """Raise :class:`UnsupportedModel` before any work if ``model`` cannot learn on ``backend``
-        (``rules``: the learning rules a spiking backend's traits declare)."""
+        (``traits``: a spiking backend's, with the learning rules it declares; None otherwise)."""
         return None
 
     def train_steps(self, model) -> int:

@@ -17,8 +17,9 @@ spikes and adds :math:`g_i\,e_i \cdot T y` to each neuron i of the post ensemble
 value node): the same as a full weight matrix :math:`g\,E\,T\,D^T`, kept in factored form
 because targets build it that way (NengoLoihi routes it through decode neurons).
 
-A Connection may learn (:class:`PES`): its weights then change during a run by an error that a
-value node supplies, and targets report the weights it ended with.
+A Connection may learn (:class:`PES` into a value node, :class:`Dendritic` into spiking neurons):
+its weights then change during a run by an error that a value node supplies (fed back to the
+neurons for Dendritic), and targets report the weights it ended with.
 """
 
 from __future__ import annotations
@@ -103,7 +104,58 @@ class PES:
         return f"PES(rate {self.rate:.4g}, error {self.error!r}, trace {self.pre_tau * 1e3:g} ms{gate})"
 
 
-LEARNING_TYPES = {"PES": PES}
+@dataclass(frozen=True, eq=False)
+class Dendritic:
+    r"""Online learning of a connection into LIF neurons from an error fed back to them (a
+    dendritic error, NLA's Eq 8 for a hidden layer):
+
+    .. math:: \frac{dW}{dt} = \text{rate}\; g\,\big(r'(J) \odot F e\big)\, a^T,
+
+    e (size m) the value of node ``error``, F (target size x m) the feedback pathway, r'(J) (Hz per
+    unit current) the slope of the target neurons' rate curve at their input current J, a the
+    source's spikes through :math:`e^{-t/\tau}/\tau` with tau = ``pre_tau`` (s), g the value of
+    ``gate`` (None: 1).
+
+    ``feedback``: a fixed matrix F (feedback alignment) or the name of an edge whose current
+    weights, transposed and times ``feedback_gain``, are F (the errors return through the forward
+    weights, which may themselves learn). ``sigma``: the rate curve's smoothing (the soft-LIF curve
+    with J - threshold replaced by sigma log(1 + e^((J - threshold)/sigma)); 0: the LIF curve)."""
+
+    error: str
+    rate: float
+    pre_tau: float
+    feedback: str | np.ndarray
+    feedback_gain: float = 1.0
+    sigma: float = 0.0
+    gate: str | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.feedback, str):
+            object.__setattr__(self, "feedback", as_array(self.feedback))
+
+    def check(self, where: str) -> None:
+        PES.check(cast(PES, self), where)
+        if not (math.isfinite(self.sigma) and self.sigma >= 0):
+            raise GraphError(f"{where}: learning sigma must be >= 0 (got {self.sigma!r})")
+        if not math.isfinite(self.feedback_gain):
+            raise GraphError(f"{where}: learning feedback_gain must be finite (got {self.feedback_gain!r})")
+        if isinstance(self.feedback, np.ndarray) and not np.all(np.isfinite(self.feedback)):
+            raise GraphError(f"{where}: the feedback matrix is not all finite")
+
+    @property
+    def error_max(self) -> None:
+        return None
+
+    def __str__(self) -> str:
+        fb = (f"edge {self.feedback!r} transposed x {self.feedback_gain:.4g}" if isinstance(self.feedback, str)
+              else f"fixed {self.feedback.shape[0]}x{self.feedback.shape[1]}")
+        gate = f", gate {self.gate!r}" if self.gate is not None else ""
+        return (f"Dendritic(rate {self.rate:.4g}, error {self.error!r} fed back through {fb}, trace "
+                f"{self.pre_tau * 1e3:g} ms{gate})")
+
+
+LEARNING_TYPES: dict[str, type] = {"PES": PES, "Dendritic": Dendritic}
+Rule = PES | Dendritic
 
 
 def _history(where: str, history, width: int, history_dt) -> None:
@@ -127,7 +179,8 @@ class Connection:
     synapse (W s) before t = 0, so targets can start its filter as if the run had been under way
     (None: the filter starts at rest).
 
-    ``learning``: a :class:`PES` rule that changes the weights during a run (None: fixed)."""
+    ``learning``: a :class:`PES` or :class:`Dendritic` rule that changes the weights during a run
+    (None: fixed)."""
 
     source: str
     target: str
@@ -136,7 +189,7 @@ class Connection:
     into: Literal["neurons", "ensemble"] = "neurons"
     history: np.ndarray | None = None
     history_dt: float | None = None
-    learning: PES | None = None
+    learning: Rule | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "weights", as_array(self.weights))

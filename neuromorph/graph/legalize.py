@@ -388,6 +388,9 @@ def learning(graph: Graph, traits: Traits) -> Graph:
             can = ", ".join(sorted(traits.learning_rules)) or "none"
             raise GraphError(f"edge {edge.name!r} learns by {rule}; {traits.name} has no such learning rule (it "
                              f"has: {can})")
+    if graph.copies > 1 and not traits.shared_learning:
+        raise GraphError(f"{traits.name} learns each copy's weights apart; a learning graph runs one copy here (this "
+                         f"one has {graph.copies})")
     if not traits.chip:
         return graph
     dt = traits.step(graph.dt)

@@ -2,7 +2,9 @@
 
 A graph describes ``copies`` independent copies of one network that share every parameter (the
 lanes of a batch); sizes are per copy, and per-copy arrays (initial voltages, signals, inputs)
-carry a copies axis. Recurrent edges are allowed. Graphs are immutable: passes return new ones.
+carry a copies axis. The copies of a learning edge share its weights: every copy's change applies
+to all (targets without ``Traits.shared_learning`` run one copy). Recurrent edges are allowed.
+Graphs are immutable: passes return new ones.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
-from .edges import Connection, Decoded
+from .edges import Connection, Decoded, Dendritic
 from .nodes import IF, LI, LIF, CubaLIF, Host, GraphError, Input, Node, Signal
 
 
@@ -124,32 +126,62 @@ class Graph:
             raise GraphError(f"edge {edge!r}: not a graph edge")
 
     def _check_learning(self, edge: Connection) -> None:
-        """A learning edge runs from LIF neurons into a value node (LI with tau 0, Host), and its
-        error comes from a value node of the target's size."""
+        """A PES edge runs from LIF neurons into a value node (LI with tau 0, Host), its error a
+        value node of the target's size; a Dendritic edge runs from spiking neurons into LIF
+        neurons, its error a value node and its feedback of (target size, error size)."""
         where = f"edge {edge.name!r}"
+        rule = edge.learning
+        assert rule is not None  # checked by the caller
         pre, post = self.nodes[edge.source], self.nodes[edge.target]
-        if not isinstance(pre, LIF):
-            raise GraphError(f"{where}: a learning edge starts at LIF neurons (got {type(pre).__name__})")
-        if not (isinstance(post, Host) or (isinstance(post, LI) and post.tau == 0)) or edge.into != "neurons":
-            raise GraphError(f"{where}: a learning edge ends at a value node (LI with tau 0, or Host), got "
-                             f"{type(post).__name__}")
-        error = edge.learning.error  # type: ignore[union-attr]  # checked by the caller
-        if error not in self.nodes:
+        error = self._rule_node(where, "error", rule.error)
+        if isinstance(rule, Dendritic):
+            if not pre.spiking:
+                raise GraphError(f"{where}: a Dendritic learning edge starts at spiking neurons (got "
+                                 f"{type(pre).__name__})")
+            if not isinstance(post, LIF) or post.encoders is not None or edge.into != "neurons":
+                raise GraphError(f"{where}: a Dendritic learning edge ends at LIF neurons (got {type(post).__name__})")
+            self._check_feedback(where, rule, post.size, error.size)
+        else:
+            if not isinstance(pre, LIF):
+                raise GraphError(f"{where}: a learning edge starts at LIF neurons (got {type(pre).__name__})")
+            if not (isinstance(post, Host) or (isinstance(post, LI) and post.tau == 0)) or edge.into != "neurons":
+                raise GraphError(f"{where}: a learning edge ends at a value node (LI with tau 0, or Host), got "
+                                 f"{type(post).__name__}")
+            if error.size != post.size:
+                raise GraphError(f"{where}: the error node {rule.error!r} must be a value node of size {post.size} "
+                                 f"(got {type(error).__name__} x {error.size})")
+        if rule.gate is not None and self._rule_node(where, "gate", rule.gate).size != 1:
+            raise GraphError(f"{where}: the gate node {rule.gate!r} must be a value node of size 1")
+
+    def _rule_node(self, where: str, role: str, name: str):
+        """The value node a learning rule names as its ``role`` (error, gate)."""
+        if name not in self.nodes:
             from ..errors import unknown_name
 
-            raise GraphError(f"{where}: learning error " + unknown_name("node", error, sorted(self.nodes)))
-        node = self.nodes[error]
-        if node.spiking or node.size != post.size:
-            raise GraphError(f"{where}: the error node {error!r} must be a value node of size {post.size} (got "
-                             f"{type(node).__name__} x {node.size})")
-        gate = edge.learning.gate  # type: ignore[union-attr]
-        if gate is not None:
-            if gate not in self.nodes:
+            raise GraphError(f"{where}: learning {role} " + unknown_name("node", name, sorted(self.nodes)))
+        node = self.nodes[name]
+        if node.spiking:
+            size = f" of size {node.size}" if role == "error" else " of size 1"
+            raise GraphError(f"{where}: the {role} node {name!r} must be a value node{size} (got "
+                             f"{type(node).__name__})")
+        return node
+
+    def _check_feedback(self, where: str, rule, n_post: int, n_error: int) -> None:
+        want = (n_post, n_error)
+        if isinstance(rule.feedback, str):
+            edges = {e.name: e for e in self.edges}
+            if rule.feedback not in edges:
                 from ..errors import unknown_name
 
-                raise GraphError(f"{where}: learning gate " + unknown_name("node", gate, sorted(self.nodes)))
-            if self.nodes[gate].spiking or self.nodes[gate].size != 1:
-                raise GraphError(f"{where}: the gate node {gate!r} must be a value node of size 1")
+                raise GraphError(f"{where}: learning feedback " + unknown_name("edge", rule.feedback, sorted(edges)))
+            fb = edges[rule.feedback]
+            n_src, n_dst = self.nodes[fb.source].size, self.nodes[fb.target].size
+            if (n_src, n_dst) != want:
+                raise GraphError(f"{where}: feedback through edge {rule.feedback!r} transposed is {n_src}x{n_dst}; "
+                                 f"the errors need {want[0]}x{want[1]} (target size x error size)")
+        elif rule.feedback.shape != want:
+            raise GraphError(f"{where}: the feedback matrix has shape {rule.feedback.shape}; expected (target size, "
+                             f"error size) = {want}")
 
     def learning_edges(self) -> list:
         """Indices of the edges that learn."""

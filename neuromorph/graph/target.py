@@ -60,7 +60,10 @@ class Traits:
     weight_bits : int or None
         Bits of an on-chip weight (None: float).
     learning_rules : frozenset
-        On-chip learning rules.
+        Learning rules the target runs (names of :data:`~neuromorph.graph.edges.LEARNING_TYPES`).
+    shared_learning : bool
+        The copies of a learning graph share their weights (each copy's change applies to all);
+        without it a learning graph runs one copy.
     """
 
     name: str
@@ -79,6 +82,7 @@ class Traits:
     realized_tau: Callable | None = None
     weight_bits: int | None = None
     learning_rules: frozenset = field(default_factory=frozenset)
+    shared_learning: bool = False
 
     def step(self, graph_dt: float) -> float:
         """The step a graph made for ``graph_dt`` runs with here."""

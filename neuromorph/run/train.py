@@ -117,8 +117,9 @@ def train(model, backend: str = "rate", progress=None, spec_file: str = "", code
                               + ", ".join(n for n in families.names() if families.get(n).learns) + " models")
     simulator = backends.get(backend, codegen=codegen)
     simulator.check(model)
-    rules = simulator.traits().learning_rules if simulator.spiking else frozenset()  # type: ignore[attr-defined]
-    family.check_training(model, simulator.name, rules)
+    traits = simulator.traits() if simulator.spiking else None  # type: ignore[attr-defined]
+    rules = traits.learning_rules if traits is not None else frozenset()
+    family.check_training(model, simulator.name, traits)
     task = family.trainer(model)
     state, spent = None, 0.0
     if resume:
@@ -131,7 +132,8 @@ def train(model, backend: str = "rate", progress=None, spec_file: str = "", code
         spent = saved["wall_s"]
     else:
         base_dir = Path(spec_file).parent if spec_file else None
-        start = family.spiking_initial_weights(model, base_dir) if simulator.spiking else family.initial_weights(model)
+        start = (family.spiking_initial_weights(model, base_dir, rules) if simulator.spiking
+                 else family.initial_weights(model))
         engine = simulator.engine(model, weights=start)
     resumed_at = state.unit if state is not None else None
     start = _time.perf_counter()

@@ -208,9 +208,7 @@ class GraphEngine:
         return np.asarray(rec.probes["u_out"])
 
     def learned(self, graph, learned: dict) -> None:
-        """Take the weights a run ended with (one copy learns: the engine's weights are shared)."""
-        if graph.copies != 1:
-            raise InferenceOnly(f"learning in spikes runs one lane; this graph has {graph.copies}")
+        """Take the weights a run ended with (the copies share them: the first copy's)."""
         self.weights = self.family.learned_weights(self.model, graph, self.weights, learned)
         self._graphs.clear()  # every graph holds the old weights
 
@@ -230,7 +228,8 @@ class LearningGraphEngine(GraphEngine):
     """A :class:`GraphEngine` whose learning protocols change the weights: the family lowers a
     graph whose learning edges learn (``family.lower(..., learning=factor)``, the factor being the
     learning rate's decay so far), the simulator reports the weights each run ended with, and they
-    become the engine's (``family.learned_weights``). Weights are shared, so it runs one lane."""
+    become the engine's (``family.learned_weights``). The lanes share the weights: on targets
+    whose copies cannot (``Traits.shared_learning``) the model learns on one lane."""
 
     def __init__(self, family, model, weights, simulator):
         super().__init__(family, model, weights, simulator)

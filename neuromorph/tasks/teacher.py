@@ -118,7 +118,8 @@ class Teacher:
 
     def train_start(self, engine) -> Training:
         _, first = self.test_run(engine)
-        before = {"cost_before_training": first["cost"], "cost_of_mean_predictor": first["cost_of_mean_predictor"]}
+        before = {"cost_before_training": first["cost"], "cost_of_mean_predictor": first["cost_of_mean_predictor"],
+                  **self.angles(engine.weights, "before_training")}
         return Training(curve=[{"time": 0.0, "test_cost": first["cost"]}], before=before, extra={"done": 0.0})
 
     def train_resume(self, engine, state: Training) -> None:
@@ -138,8 +139,24 @@ class Teacher:
         final = state.curve[-1]["test_cost"]
         initial, baseline = state.before["cost_before_training"], state.before["cost_of_mean_predictor"]
         metrics = {"cost": final, "cost_before_training": initial, "cost_reduction": 1.0 - final / initial,
-                   "cost_of_mean_predictor": baseline, "cost_relative_to_mean_predictor": final / baseline}
+                   "cost_of_mean_predictor": baseline, "cost_relative_to_mean_predictor": final / baseline,
+                   **{k: v for k, v in state.before.items() if k.startswith("teacher_angle")},
+                   **self.angles(engine.weights)}
         return state.curve, metrics
+
+    def angles(self, weights, when: str = "") -> dict:
+        """The angle (degrees) between the student's and the teacher's weights, flattened, for the
+        input projection (``teacher_angle_in_deg``) and the network's (``teacher_angle_deg``): 0 when
+        the student has learned the teacher's weights (up to scale)."""
+        suffix = f"_{when}" if when else ""
+        out = {}
+        for key, name in (("in", "W_in"), ("", "W")):
+            a, b = np.ravel(getattr(weights, name)), np.ravel(getattr(self.weights, name))
+            norm = np.linalg.norm(a) * np.linalg.norm(b)
+            if norm > 0:
+                angle = np.degrees(np.arccos(np.clip(a @ b / norm, -1.0, 1.0)))
+                out["teacher_angle" + (f"_{key}" if key else "") + f"_deg{suffix}"] = float(angle)
+        return out
 
     def train(self, engine, progress=None) -> tuple[list, dict]:
         return run_training(self, engine, progress)

@@ -91,7 +91,8 @@ class Brian2SpikingBackend(SpikingBackend):
         return {"runs_on": f"CPU (Brian2, {self.codegen})", "target": self.codegen}
 
     def traits(self) -> Traits:
-        return Traits(name=self.name, refractory_on_grid=True, learning_rules=frozenset({"PES"}))
+        return Traits(name=self.name, refractory_on_grid=True, learning_rules=frozenset({"PES", "Dendritic"}),
+                      shared_learning=True)
 
     def run_graph(self, graph, inputs=None, input_dt=None, duration: float = 0.0, sample_dt=None, seed: int = 0,
                   progress=None) -> RunRecord:

@@ -20,8 +20,14 @@ the target as gain_i e_i . T y. A learning edge (:class:`~neuromorph.graph.PES`)
 pre-post pair as a synapse whose weight follows dW/dt = rate g e a: a is a trace in the source
 group (``dtr/dt = -tr/tau``, a spike adds tau (e^(dt/tau) - 1)/dt, so its samples after the spike
 integrate to 1 as Nengo's low-pass does; a = tr / tau), e and g the error and gate nodes' values
-summed into the target group. Filter states start from an edge's history (the filter's input
-before t = 0, integrated with the trapezoid rule). Times in seconds; all variables dimensionless.
+summed into the target group. A :class:`~neuromorph.graph.Dendritic` edge into LIF neurons
+has the same synapses with dw/dt = rate g r'(J) fb a: fb the fed-back error, summed through a
+fixed matrix or back through the plastic synapses of the edge it names (``fb_pre = w e_post``),
+r'(J) the neurons' rate-curve slope, updated every step. With several copies the plastic weights
+are shared: after every step each pair's weight takes the sum of every copy's change
+(:func:`~neuromorph.backends.brian2.program.shared_weights`). Filter states start from an
+edge's history (the filter's input before t = 0, integrated with the trapezoid rule). Times in
+seconds; all variables dimensionless.
 """
 
 from __future__ import annotations
@@ -32,8 +38,8 @@ from typing import Callable, cast
 import numpy as np
 
 from ...equations import Group, Monitor, Program, Readout, Syn, TimedInput
-from ...graph import (IF, LI, LIF, AnalogEncoder, BernoulliEncoder, Connection, CubaLIF, Decoded, GraphError, Host,
-                      Input, Integrator, PoissonEncoder, RegularEncoder, Signal)
+from ...graph import (IF, LI, LIF, PES, AnalogEncoder, BernoulliEncoder, Connection, CubaLIF, Decoded, Dendritic,
+                      GraphError, Host, Input, Integrator, PoissonEncoder, RegularEncoder, Signal)
 from ...graph.edges import Alpha, Lowpass
 from ...spikes import RASTER_NEURONS, RASTER_SECONDS
 
@@ -100,6 +106,7 @@ class Builder:
         self.counted: set = set()  # spike sources whose events carry a count c
         self.inline: set = set()  # edges read directly from a table by their encoder
         self.resets: dict = {name: [] for name in graph.nodes}  # extra reset statements per node
+        self.regular: dict = {name: [] for name in graph.nodes}  # extra run_regularly operations per node
         self.learned: dict = {}  # learning edge name -> (Synapses name, synapse tau, n_pre, n_post)
         # step order: each node after its inputs (zero-delay spike edges at 3 p - 2, per-step updates
         # at 3 p - 1, thresholds at 3 p, spike monitors at 3 p + 1)
@@ -345,47 +352,129 @@ def neuron_matrix(b: Builder, edge) -> np.ndarray:
     return edge.matrix(post.size, pre.size)
 
 
-def build_learning(b: Builder, k: int, edge: Connection) -> None:
-    """A learning edge from spiking neurons: all pairs, weights w = W / tau_syn (a spike adds w
-    to the target's filter) changing as dw/dt = rate g e tr / (tau_pre tau_syn)."""
+def all_pairs(b: Builder, n_pre: int, n_post: int) -> tuple[np.ndarray, np.ndarray]:
+    """(pre, post) indices of every pair within each copy, post-major as W.ravel()."""
+    post_i, pre_j = np.meshgrid(np.arange(n_post), np.arange(n_pre), indexing="ij")
+    i = np.concatenate([pre_j.ravel() + c * n_pre for c in range(b.copies)])
+    j = np.concatenate([post_i.ravel() + c * n_post for c in range(b.copies)])
+    return i, j
+
+
+def add_trace(b: Builder, k: int, source: str, tau: float) -> None:
+    """The presynaptic trace tr{k} of a learning edge in the source group (a = tr / tau)."""
+    b.lines[source] += [f"dtr{k}/dt = -tr{k}/tau_tr{k} : 1", f"tau_tr{k} : second (constant, shared)"]
+    b.init[source][f"tau_tr{k}"] = (tau, "second")
+    # a spike adds c so that the trace sampled each step after it sums to tau / dt: the update
+    # reads tr at the start of every later step (tr = c e^(-m dt/tau), m >= 1)
+    bump = tau * np.expm1(b.dt / tau) / b.dt
+    b.resets[source].append(f"tr{k} += {bump!r}")
+
+
+def sum_from(b: Builder, k: int, var: str, source: str, target: str, matrix: np.ndarray | None = None) -> None:
+    """Sum a value node's values into ``var`` of ``target`` (one to one, one value to every neuron
+    of a copy when the source has size 1, or through ``matrix`` (target x source))."""
+    node, n_post = b.graph.nodes[source], b.graph.nodes[target].size
+    value = VALUE[type(node)]
+    if matrix is not None:
+        i, j, w = block_pairs(matrix, b.copies, node.size, n_post)
+        b.synapses.append(Syn(f"s{k}_{var}", b.names[source], b.names[target],
+                              f"w : 1 (constant)\n{var}_post = w*{value}_pre : 1 (summed)", i, j, init={"w": w}))
+        return
+    j = np.arange(b.copies * n_post)
+    i = j // n_post if node.size == 1 else j
+    b.synapses.append(Syn(f"s{k}_{var}", b.names[source], b.names[target], f"{var}_post = {value}_pre : 1 (summed)",
+                          i, j))
+
+
+def learning_synapses(b: Builder, k: int, edge: Connection, update: str) -> None:
+    """The plastic all-pairs synapses of a learning edge: w = W / tau_syn (a spike adds w to the
+    target's filter), dw/dt = rate ``update`` tr / (tau_pre tau_syn)."""
     rule = edge.learning
     assert rule is not None
     if edge.synapse is None:
         raise GraphError(f"edge {edge.name!r}: the Brian2 builder learns through a synapse filter")
     pre, post = b.graph.nodes[edge.source], b.graph.nodes[edge.target]
     W = edge.matrix(post.size, pre.size)
-    post_i, pre_j = np.meshgrid(np.arange(post.size), np.arange(pre.size), indexing="ij")
-    i = np.concatenate([pre_j.ravel() + c * pre.size for c in range(b.copies)])
-    j = np.concatenate([post_i.ravel() + c * post.size for c in range(b.copies)])
+    i, j = all_pairs(b, pre.size, post.size)
     lines, out, hit = filter_lines(f"I{k}", edge.synapse, None)
-    b.lines[edge.target] += lines + [f"e{k} : 1"] + ([f"g{k} : 1"] if rule.gate else [])
+    b.lines[edge.target] += lines
     b.terms[edge.target].append(out)
-    b.lines[edge.source] += [f"dtr{k}/dt = -tr{k}/tau_tr{k} : 1", f"tau_tr{k} : second (constant, shared)"]
-    b.init[edge.source][f"tau_tr{k}"] = (rule.pre_tau, "second")
-    # a spike adds c so that the trace sampled each step after it sums to tau / dt: the update
-    # reads tr at the start of every later step (tr = c e^(-m dt/tau), m >= 1)
-    bump = rule.pre_tau * np.expm1(b.dt / rule.pre_tau) / b.dt
-    b.resets[edge.source].append(f"tr{k} += {bump!r}")
-    one_to_one = np.arange(b.copies * post.size)
-    err = b.graph.nodes[rule.error]
-    b.synapses.append(Syn(f"s{k}_e", b.names[rule.error], b.names[edge.target],
-                          f"e{k}_post = {VALUE[type(err)]}_pre : 1 (summed)", one_to_one, one_to_one))
+    add_trace(b, k, edge.source, rule.pre_tau)
     gate = ""
     if rule.gate:
-        g = b.graph.nodes[rule.gate]
-        b.synapses.append(Syn(f"s{k}_g", b.names[rule.gate], b.names[edge.target],
-                              f"g{k}_post = {VALUE[type(g)]}_pre : 1 (summed)", one_to_one // post.size, one_to_one))
+        b.lines[edge.target].append(f"g{k} : 1")
+        sum_from(b, k, f"g{k}", rule.gate, edge.target)
         gate = f"g{k}_post * "
     tau = edge.synapse.tau
     count = "*c_pre" if edge.source in b.counted else ""
-    b.synapses.append(Syn(f"s{k}", b.names[edge.source], b.names[edge.target],
-                          f"dw/dt = rate_l{k} * {gate}e{k}_post * tr{k}_pre / (tau_l{k} * tau_s{k}) : 1 (clock-driven)",
-                          i, j, on_pre=f"{hit}_post += w{count}", method="euler",
+    model = [f"dw/dt = rate_l{k} * {gate}{update} * tr{k}_pre / (tau_l{k} * tau_s{k}) : 1 (clock-driven)"]
+    model += feedback_lines(b, k, edge)
+    b.synapses.append(Syn(f"s{k}", b.names[edge.source], b.names[edge.target], "\n".join(model), i, j,
+                          on_pre=f"{hit}_post += w{count}", method="euler",
                           namespace={f"rate_l{k}": (rule.rate, "1"), f"tau_l{k}": (rule.pre_tau, "second"),
                                      f"tau_s{k}": (tau, "1")},  # w = W / tau_s, a number
                           init={"w": np.tile(W.ravel(), b.copies) / tau}))
     prime(b, edge.target, f"I{k}", edge, b.copies)
     b.learned[edge.name] = (f"s{k}", tau, pre.size, post.size)
+
+
+def build_learning(b: Builder, k: int, edge: Connection) -> None:
+    """A PES edge: dw/dt = rate g e tr / (tau_pre tau_syn), e the error node's values summed into
+    the target group."""
+    rule = edge.learning
+    assert rule is not None
+    b.lines[edge.target].append(f"e{k} : 1")
+    sum_from(b, k, f"e{k}", rule.error, edge.target)
+    learning_synapses(b, k, edge, f"e{k}_post")
+
+
+def feedback_lines(b: Builder, k: int, edge: Connection) -> list:
+    """Summed variables that send a learning edge's errors back to its source through its own
+    weights, for every Dendritic edge whose feedback is this edge (rt-DeEP: F = W^T gain)."""
+    lines = []
+    for m, other in enumerate(b.graph.edges):
+        rule = getattr(other, "learning", None)
+        if isinstance(rule, Dendritic) and isinstance(rule.feedback, str) and rule.feedback == edge.name:
+            tau = edge.synapse.tau if edge.synapse is not None else 1.0
+            lines.append(f"fb{m}_pre = w * {tau * rule.feedback_gain!r} * e{k}_post : 1 (summed)")
+    return lines
+
+
+def slope_code(node: LIF, sigma: float) -> str:
+    """Statements setting ``slope`` to r'(J) (Hz per unit current) of an LIF neuron's rate curve
+    r = 1 / (tau_ref + tau_rc log(1 + theta / p)), p = J - theta (soft: sigma log(1 + e^((J - theta)/sigma))):
+    r' = r^2 tau_rc theta / (p (p + theta)) dp/dJ."""
+    theta, tau_rc, tau_ref = float(node.threshold), float(node.tau_rc), float(node.tau_ref)
+    if sigma > 0:
+        x = f"((J - {theta!r})/{sigma!r})"
+        p = f"clip({sigma!r}*(clip({x}, 0, inf) + log1p(exp(-abs({x})))), 1e-12, inf)"
+        dp = f"1/(1 + exp(-{x}))"
+    else:
+        p, dp = f"clip(J - {theta!r}, 1e-12, inf)", f"int(J > {theta!r})"
+    r = f"1/({tau_ref!r} + {tau_rc!r}*log1p({theta!r}/slope_p))"
+    return (f"slope_p = {p}\nslope_r = {r}\n"
+            f"slope = slope_r**2 * {tau_rc * theta!r} / (slope_p*(slope_p + {theta!r})) * {dp}")
+
+
+def build_dendritic(b: Builder, k: int, edge: Connection) -> None:
+    """A Dendritic edge into LIF neurons: fb{k} the fed-back error F e (through a fixed matrix, or
+    summed back through a learning edge's synapses), ``slope`` r'(J) updated every step before
+    the synapses, dw/dt = rate g slope fb tr / (tau_pre tau_syn)."""
+    rule = edge.learning
+    assert isinstance(rule, Dendritic)
+    post = b.graph.nodes[edge.target]
+    b.lines[edge.target] += [f"fb{k} : 1", "slope : 1", "slope_p : 1", "slope_r : 1"]
+    if not any(n == f"{b.names[edge.target]}_slope" for n, *_ in b.regular[edge.target]):
+        b.regular[edge.target].append((f"{b.names[edge.target]}_slope", slope_code(post, rule.sigma), 2))
+    if isinstance(rule.feedback, str):
+        source = next(e for e in b.graph.edges if e.name == rule.feedback)
+        if not isinstance(source.learning, PES) or source.learning.error != rule.error:
+            F = source.matrix(b.graph.nodes[source.target].size, b.graph.nodes[source.source].size).T
+            sum_from(b, k, f"fb{k}", rule.error, edge.target, F * rule.feedback_gain)
+        # else: the learning edge's synapses sum W^T e into fb{k} (feedback_lines)
+    else:
+        sum_from(b, k, f"fb{k}", rule.error, edge.target, np.asarray(rule.feedback))
+    learning_synapses(b, k, edge, f"slope_post * fb{k}_post")
 
 
 def learned_weights(graph, objs: dict, learned: dict) -> dict:
@@ -402,6 +491,9 @@ def learned_weights(graph, objs: dict, learned: dict) -> dict:
 
 def build_connection(b: Builder, k: int, edge: Connection) -> None:
     if edge in b.inline:
+        return
+    if isinstance(edge.learning, Dendritic):
+        build_dendritic(b, k, edge)
         return
     if edge.learning is not None:
         build_learning(b, k, edge)
@@ -493,6 +585,7 @@ def program(graph, inputs=None, input_dt=None, duration: float = 0.0, sample_dt=
         group.model = "\n".join([group.model] + extra)
         if b.resets[name]:
             group.reset = "\n".join([group.reset or ""] + b.resets[name]).strip()
+        group.regular = list(group.regular) + b.regular[name]
         group.init.update(b.init[name])
         group.order = 3 * b.position[name]
         groups.append(group)
@@ -514,7 +607,9 @@ def program(graph, inputs=None, input_dt=None, duration: float = 0.0, sample_dt=
         probes[key] = ("value", mon)
     prog = Program(model=graph.name, backend=backend, dt=graph.dt, duration=duration, seed=seed, groups=groups,
                    synapses=b.synapses, inputs=b.timed, monitors=monitors, readouts=readouts, notes=list(graph.notes),
-                   substitutions=list(graph.substitutions))
+                   substitutions=list(graph.substitutions),
+                   shared=[(syn, graph.copies, n_pre, n_post) for syn, _, n_pre, n_post in b.learned.values()
+                           if graph.copies > 1])
     return prog, {"probes": probes, "groups": b.names, "learned": b.learned}
 
 

@@ -4,6 +4,7 @@ standalone script (:func:`render_script`, :func:`write_script`), and as a summar
 
 from __future__ import annotations
 
+import inspect
 import os
 
 import numpy as np
@@ -114,6 +115,34 @@ def collect(program: Program, objs) -> tuple[np.ndarray, dict, dict]:
     return (np.zeros(0) if t is None else t), traces, spikes
 
 
+def shared_weights(syn, copies, n_pre, n_post):
+    """A network operation after every step that makes the ``copies`` of a plastic Synapses (``w``,
+    pairs within each copy) share their weights: each pair's weight becomes its shared value
+    before the step plus the sum of every copy's change in the step, as lanes that average their
+    updates (each copy learning at rate / copies) share one weight matrix."""
+    import brian2 as b2
+    import numpy as np
+
+    i, j = np.asarray(syn.i[:]), np.asarray(syn.j[:])
+    order = np.lexsort(((i % n_pre) + n_pre * (j % n_post), j // n_post))  # by copy, then by pair
+    in_order = bool(np.array_equal(order, np.arange(len(order))))
+    weights = syn.variables["w"]
+    shared = np.asarray(weights.get_value())[order].reshape(copies, -1)[0].copy()
+
+    @b2.network_operation(when="end", name=f"{syn.name}_shared")
+    def share():
+        w = np.array(weights.get_value())
+        now = (w if in_order else w[order]).reshape(copies, -1)
+        shared[:] = now.sum(axis=0) - (copies - 1) * shared  # shared + the sum of the changes
+        if in_order:
+            w.reshape(copies, -1)[:] = shared
+        else:
+            w[order] = np.tile(shared, copies)
+        weights.set_value(w)
+
+    return share
+
+
 def run(program: Program, target: str = "numpy", cache_dir=None):
     """Run ``program`` in this process with code-generation ``target``.
 
@@ -126,7 +155,8 @@ def run(program: Program, target: str = "numpy", cache_dir=None):
     activate(target, cache_dir)
     try:
         objs = build(program)
-        net = b2.Network(list(objs.values()))
+        shares = [shared_weights(objs[name], *sizes) for name, *sizes in program.shared]
+        net = b2.Network(list(objs.values()) + shares)
         net.run(program.duration * b2.second, namespace={})
         t, traces, spikes = collect(program, objs)
         return t, traces, spikes, objs
@@ -193,6 +223,10 @@ def render_script(program: Program, arrays_file: str) -> tuple[str, dict]:
     w(f"A = np.load(os.path.join(HERE, {arrays_file!r}))")
     w("")
     w("")
+    if program.shared:  # the same function the in-process run uses
+        w(inspect.getsource(shared_weights).rstrip())
+        w("")
+        w("")
     w("def main():")
     w("    ap = argparse.ArgumentParser(description=__doc__)")
     w("    ap.add_argument('--out', required=True, help='output folder for result.npz')")
@@ -260,6 +294,8 @@ def render_script(program: Program, arrays_file: str) -> tuple[str, dict]:
               f"order={m.order}, name={m.name!r}{dt})")
         w(f"    objects.append({m.name})")
     w("")
+    for name, copies, n_pre, n_post in program.shared:
+        w(f"    objects.append(shared_weights({name}, {copies}, {n_pre}, {n_post}))")
     w("    net = b2.Network(objects)")
     w(f"    net.run({_lit(program.duration)} * b2.second, namespace={{}})")
     w("")

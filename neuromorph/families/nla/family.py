@@ -30,7 +30,7 @@ class NLAFamily(Family):
 
         return Brian2NLAEngine(model, run_program, weights=weights, base_dir=base_dir)
 
-    def check_training(self, model, backend: str, rules: frozenset = frozenset()) -> None:
+    def check_training(self, model, backend: str, traits=None) -> None:
         from .brian2 import Brian2NLAError
 
         if backend == "brian2" and model.learning.lanes > 1:
@@ -39,8 +39,8 @@ class NLAFamily(Family):
         if backend not in ("rate", "brian2"):
             from .lower import check_spiking_learning
 
-            no_rule(backend, rules)
-            check_spiking_learning(model, backend)
+            no_rule(backend, traits.learning_rules if traits is not None else frozenset())
+            check_spiking_learning(model, backend, traits is not None and traits.shared_learning)
 
     def brian2_program(self, model, base_dir=None):
         from ...tasks import make_task, record_every
@@ -75,27 +75,34 @@ class NLAFamily(Family):
                                    simulator)
 
     def lower_learning(self, model, traits, base_dir=None):
-        """One lane learning from where ``train`` starts, nudged with the model's beta."""
+        """The model's lanes (one where the target cannot share weights between copies) learning
+        from where ``train`` starts, nudged with the model's beta."""
         import numpy as np
 
         from .lower import check_spiking_learning, lower
         from .network import structure
 
         no_rule(traits.name, traits.learning_rules)
-        check_spiking_learning(model, traits.name)
+        check_spiking_learning(model, traits.name, traits.shared_learning)
         nudging = np.full(structure(model).n_out, model.learning.beta)
-        return lower(model, self.spiking_initial_weights(model, base_dir), traits, 1, nudging, learning=1.0)
+        start = self.spiking_initial_weights(model, base_dir, traits.learning_rules)
+        lanes = model.learning.lanes if traits.shared_learning else 1
+        return lower(model, start, traits, lanes, nudging, learning=1.0)
 
     def learned_weights(self, model, graph, weights, learned: dict):
         from .lower import learned_weights
 
         return learned_weights(model, graph, weights, learned)
 
-    def spiking_initial_weights(self, model, base_dir=None):
-        """The model's weights (its ``weights`` file, else the seeded initial ones) with the output
-        projection at zero: in spikes the output layer learns, over fixed hidden layers."""
+    def spiking_initial_weights(self, model, base_dir=None, rules: frozenset = frozenset()):
+        """Where learning in spikes starts. With the Dendritic rule (``rules``), every layer learns:
+        the seeded initial weights, as the rate reference starts. Otherwise the output layer
+        learns over fixed hidden layers: the model's weights (its ``weights`` file, else the
+        seeded ones) with the output projection at zero."""
         from .lower import output_zeroed
 
+        if "Dendritic" in rules:
+            return self.initial_weights(model)
         return output_zeroed(model, self.weights(model, base_dir))
 
     def graph_run(self, model, copies: int = 1, base_dir=None) -> dict:

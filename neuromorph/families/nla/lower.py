@@ -23,7 +23,9 @@ With learning (:func:`output_learning`), the output layer's weights follow Eq 8 
 edge into ``out`` learns by PES from the node ``error``, which computes the output's dendritic
 error e = beta (u* - u) on the host (:math:`\bar e = u - (W \bar r + b)` for the nudged read-out
 u = (W r_bar + b + beta u*) / (1 + beta)), and the presynaptic trace is the spike train low-passed
-with tau_syn.
+with tau_syn. On targets with the :class:`~neuromorph.graph.Dendritic` rule (brian2-spiking) the
+last hidden layer learns too (:func:`hidden_learning`): its error rho'(u) (F e) returns through
+the output weights (rt-DeEP) or a fixed B (feedback alignment).
 
 With ``spiking.nir_exact`` the same network is built from primitives NIR states exactly: the
 units are current-based LIF neurons (:class:`~neuromorph.graph.CubaLIF`) whose first-order
@@ -35,8 +37,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...graph import (IF, LI, LIF, PES, Alpha, Connection, CubaLIF, Graph, GraphError, Input, Integrator, Lowpass, Node,
-                      PoissonEncoder, Probe, RegularEncoder, Substitution)
+from ...graph import (IF, LI, LIF, PES, Alpha, Connection, CubaLIF, Dendritic, Graph, GraphError, Input, Integrator,
+                      Lowpass, Node, PoissonEncoder, Probe, RegularEncoder, Substitution)
 from ...seeds import rng_for, spiking_seed
 from . import latency
 from .network import structure
@@ -160,7 +162,12 @@ def lower(model, weights, traits, copies: int = 1, nudging=None, learning: float
             edges.append(Connection("target", "net", full))
     learned = []
     if learning is not None and nudged:  # without nudging the output error is zero
-        learned = output_learning(model, st, keep, learning, nodes, edges, meta)
+        hidden = "Dendritic" in traits.learning_rules
+        # lanes average their updates: each copy learns at 1 / copies of the rate (targets that
+        # run several copies of a learning graph sum their changes)
+        learned = output_learning(model, st, keep, learning / copies, nodes, edges, meta, hidden)
+        if hidden:
+            learned += hidden_learning(model, weights, st, learning / copies, edges, meta)
     unit = type(spiking_unit(model, 1, 0.0, None)[0]).__name__
     filters = ("first-order, inside the neurons" if sp.nir_exact else
                {"alpha": "alpha filters", "lowpass": "first-order filters", "none": "none"}[sp.synapse])
@@ -184,7 +191,14 @@ def lower(model, weights, traits, copies: int = 1, nudging=None, learning: float
                  notes=tuple(notes), meta=meta)
 
 
-def output_learning(model, st, keep, eta_factor: float, nodes: dict, edges: list, meta: dict) -> list:
+def etas(model, st) -> tuple:
+    """The learning rate (1/s) of each projection (input -> first layer ... -> output)."""
+    eta = model.learning.eta
+    return tuple(eta) if isinstance(eta, tuple) else (eta,) * len(st.layers)
+
+
+def output_learning(model, st, keep, eta_factor: float, nodes: dict, edges: list, meta: dict,
+                    hidden: bool = False) -> list:
     r"""Make the edge into ``out`` learn (Eq 8 for the output layer) and add the node ``error``;
     returns the substitutions.
 
@@ -201,8 +215,7 @@ def output_learning(model, st, keep, eta_factor: float, nodes: dict, edges: list
     names = layer_names(st)
     pre = "input" if len(names) == 1 else names[-2]
     (k,) = [i for i, e in enumerate(edges) if e.source == pre and e.target == "out"]
-    etas = model.learning.eta if isinstance(model.learning.eta, tuple) else (model.learning.eta,)
-    eta = etas[-1] * eta_factor
+    eta = etas(model, st)[-1] * eta_factor
     scale = scales(model, st)[-1]
     w_factor = scale * float(keep[st.out][0])
     task = model.task
@@ -217,16 +230,17 @@ def output_learning(model, st, keep, eta_factor: float, nodes: dict, edges: list
                gate=None if settle is None else "gate")
     edges[k] = Connection(edges[k].source, "out", edges[k].weights, edges[k].synapse, learning=rule)
     nodes["error"] = LI(st.n_out, tau=0.0)
-    meta.setdefault("learned", {})[edges[k].name] = w_factor  # the graph's weights are W w_factor
+    meta.setdefault("learned", {})[edges[k].name] = {"factor": w_factor, "layer": len(names) - 1}  # W w_factor
     b = float(beta[0])
     edges += [Connection("target", "error", b), Connection("out", "error", -b)]
-    hidden = len(names) - 1
-    subs = [Substitution("learning.output_only", "plasticity in every layer (Eq 8)",
-                         "the output layer learns (PES from the host's error); "
-                         + (f"the {hidden} hidden layer(s) keep their weights" if hidden else "no hidden layer"),
-                         "the output error beta (u* - u) is known on the host, where the target is; the hidden "
-                         "layers' dendritic errors need the feedback pathway in spikes",
-                         {"eta_per_s": eta, "trace_tau_s": model.spiking.tau_syn})]
+    n_hidden = len(names) - 1
+    subs = [] if hidden else [
+        Substitution("learning.output_only", "plasticity in every layer (Eq 8)",
+                     "the output layer learns (PES from the host's error); "
+                     + (f"the {n_hidden} hidden layer(s) keep their weights" if n_hidden else "no hidden layer"),
+                     "the output error beta (u* - u) is known on the host, where the target is; the hidden "
+                     "layers' dendritic errors need a feedback pathway in spikes, which this target lacks",
+                     {"eta_per_s": eta, "trace_tau_s": model.spiking.tau_syn})]
     if settle is not None:
         subs.append(Substitution("learning.settle", "plasticity at every instant (the rate model's outputs follow "
                                  "each image at once)", f"plasticity off for the first {settle * 1e3:g} ms of each "
@@ -234,10 +248,50 @@ def output_learning(model, st, keep, eta_factor: float, nodes: dict, edges: list
                                  "learning then would pair the new target with the previous image's activity",
                                  {"settle_s": settle}))
     if model.learning.bias:
-        subs.append(Substitution("learning.bias_fixed", "output biases learning with eta (db/dt = eta e)",
-                                 "output biases fixed", "the rule changes the weights from the hidden layer's "
-                                 "spikes; a bias is a constant of the read-out"))
+        which = "biases" if hidden else "output biases"
+        subs.append(Substitution("learning.bias_fixed", f"{which} learning with eta (db/dt = eta e)",
+                                 f"{which} fixed", "the rules change the weights from presynaptic spikes; a bias is "
+                                 "a constant of the neurons and the read-out"))
     return subs
+
+
+def hidden_learning(model, weights, st, eta_factor: float, edges: list, meta: dict) -> list:
+    r"""Make the edge into the last hidden layer learn (Eq 8 with the dendritic error of Eq 24):
+
+    .. math:: \frac{dW_h}{dt} = \eta\, \bar e_h \bar r^T,\qquad
+              \bar e_h = \rho'(u_h) \odot F\, \bar e_{out},
+
+    F = W_out^T (rt-DeEP: through the output edge's current weights, which learn too) or the fixed
+    B (feedback alignment), :math:`\bar e_{out}` the node ``error``. The edge holds W s (s the
+    presynaptic rate scale) and rho = s_h r(J) (s_h the hidden units' scale, r the LIF neuron's
+    rate), so :math:`d(W s)/dt = \eta s^2 s_h\,(r'(J) \odot F e)\,a^T`: a Dendritic rule of rate
+    eta s^2 s_h, its slope the soft-LIF curve's (the model's sigma). Returns the substitutions."""
+    from .dynamics import feedback_matrix
+
+    names = layer_names(st)
+    k = len(names) - 2  # the projection into the last hidden layer
+    pre = "input" if k == 0 else names[k - 1]
+    (index,) = [i for i, e in enumerate(edges) if e.source == pre and e.target == names[k]]
+    (out,) = [e for e in edges if e.target == "out" and e.learning is not None]
+    s, s_h = scales(model, st)[k], scales(model, st)[k + 1]
+    eta = etas(model, st)[k] * eta_factor
+    gain = 1.0 / meta["learned"][out.name]["factor"]
+    transpose = weights.B is None
+    feedback = out.name if transpose else feedback_matrix(weights)[st.layers[k], st.layers[-1]]
+    sigma = model.neuron.sigma if model.neuron.rho == "soft_lif" else 0.0
+    edge = edges[index]
+    rule = Dendritic("error", rate=eta * s * s * s_h, pre_tau=model.spiking.tau_syn, feedback=feedback,
+                     feedback_gain=gain if transpose else 1.0, sigma=sigma, gate=out.learning.gate)
+    edges[index] = Connection(edge.source, edge.target, edge.weights, edge.synapse, learning=rule)
+    meta["learned"][edge.name] = {"factor": s, "layer": k}
+    fixed = f"; the {k} layer(s) below keep their weights" if k else ""
+    mode = "through the output weights (W^T, which learn)" if transpose else "through the fixed random B"
+    return [Substitution("learning.dendritic_error", "hidden errors in the somatic voltage (u_h = W r + e_h, "
+                         "Eq 7a) and in plasticity", f"each hidden neuron computes e_h = rho'(J) (F e_out) {mode} "
+                         "in a dendritic variable that drives plasticity only; the soma's current stays W r + b"
+                         + fixed, "the rule needs e_h itself; at small beta the error moves the hidden rates by "
+                         "a small fraction, and the rate reference's u_h differs from J by e_h",
+                         {"eta_per_s": eta, "trace_tau_s": model.spiking.tau_syn, "sigma": sigma})]
 
 
 def v0_for(model, name: str, copies: int, size: int) -> np.ndarray | None:
@@ -436,9 +490,10 @@ def settling_time(model, st) -> float:
     return float(min(delay, model.task.presentation / 2))
 
 
-def check_spiking_learning(model, backend: str) -> None:
+def check_spiking_learning(model, backend: str, shared: bool = False) -> None:
     """Raise :class:`~neuromorph.families.base.UnsupportedModel` for models whose learning the spiking
-    backends do not run: they learn the output layer of a layered network, one lane at a time."""
+    backends do not run: they learn a layered network with a hidden layer from one stream of
+    images, on one lane unless the target's copies share their weights (``shared``)."""
     from ..base import UnsupportedModel
 
     st = structure(model)
@@ -447,7 +502,7 @@ def check_spiking_learning(model, backend: str) -> None:
         problems.append("a layered network with a hidden layer (the output layer learns from its spikes)")
     if model.microcircuit is not None:
         problems.append("no microcircuit (its lateral weights do not learn in spikes)")
-    if model.learning.lanes != 1:
+    if model.learning.lanes != 1 and not shared:
         problems.append(f"learning.lanes: 1 (weights are shared; this model has {model.learning.lanes})")
     if model.task.kind == "signals":
         problems.append("a digits or teacher task")
@@ -472,11 +527,15 @@ def output_zeroed(model, weights):
 
 
 def learned_weights(model, graph: Graph, weights, learned: dict):
-    """``weights`` with the output projection a run ended with: the learning edge's weights over
-    the factor the lowering multiplied them by (``meta['learned']``)."""
+    """``weights`` with the projections a run ended with: each learning edge's weights over the
+    factor the lowering multiplied them by (``meta['learned']``: factor and layer index)."""
     st = structure(model)
     out = weights.copy()
     for name, W in learned.items():
-        factor = graph.meta["learned"][name]
-        out.W[st.layers[-1], st.layers[-2]] = np.asarray(W)[0] / factor
+        info = graph.meta["learned"][name]
+        k, layer = info["layer"], st.layers[info["layer"]]
+        if k == 0:
+            out.W_in[layer] = np.asarray(W)[0] / info["factor"]
+        else:
+            out.W[layer, st.layers[k - 1]] = np.asarray(W)[0] / info["factor"]
     return out

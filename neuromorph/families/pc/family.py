@@ -39,7 +39,7 @@ class PCFamily(Family):
 
         return run_inference(Brian2PCEngine(model, run_program, self.weights(model, base_dir)), model, progress)
 
-    def check_training(self, model, backend: str, rules: frozenset = frozenset()) -> None:
+    def check_training(self, model, backend: str, traits=None) -> None:
         if backend == "brian2":
             raise UnsupportedModel(f"pc networks learn from minibatches ({model.learning.scheme}) on the rate "
                                    "backend: train with -b rate; Brian2 rate mode runs the trained network's inference")
