@@ -166,9 +166,10 @@ def simulate(model, backend, duration, dt, seed, presentation, out, codegen, pro
                                                                   "after every epoch).")
 @click.option("--resume", "resume_dir", type=click.Path(file_okay=False),
               help="Continue the interrupted or failed run in this folder from its last checkpoint.")
+@click.option("--codegen", help="Brian2 code-generation target: numpy (default), cython.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: when stderr is a terminal).")
 @click.option("--debug", is_flag=True, help="Show tracebacks of neuromorph errors.")
-def train(model, backend, seed, out, resume_dir, progress, debug):
+def train(model, backend, seed, out, resume_dir, codegen, progress, debug):
     """Learn MODEL's weights from its seed; write OUT/weights.npz, OUT/learning_curve.png,
     OUT/summary.json. A spec's `weights:` can point to OUT/weights.npz afterwards. With
     --resume DIR, continue an interrupted run (MODEL may be left out: the checkpoint holds it)."""
@@ -180,7 +181,7 @@ def train(model, backend, seed, out, resume_dir, progress, debug):
         _fail(f"--resume continues in its own folder ({resume_dir}); leave out --out or give the same folder")
     ir = _load(model) if model is not None else None
     with _reported(debug):
-        backends.get(backend)
+        backends.get(backend, codegen=codegen)  # unknown names and options fail before anything runs
         if resume_dir is not None:
             from . import spec
             from .run.train import read_checkpoint
@@ -198,7 +199,7 @@ def train(model, backend, seed, out, resume_dir, progress, debug):
         else:
             total = families.of(ir).train_steps(ir) if families.of(ir).learns else 0
             with _progress_bar(_show(progress), total, f"{ir.name} [train, {backend}]") as update:
-                run = api.train(model, backend, seed=seed, out=out, progress=update)
+                run = api.train(model, backend, seed=seed, out=out, progress=update, codegen=codegen)
     metrics = run.summary["metrics"]
     click.echo(f"{run.model.name}: trained on {run.summary['backend']} in {run.summary['wall_s']:.1f} s wall -> {out}")
     for key, value in metrics.items():
