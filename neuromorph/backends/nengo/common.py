@@ -121,7 +121,10 @@ def simulator(net, backend: str, seed: int, target: str | None = None, decode_ta
     if backend == "nengo":
         return import_nengo().Simulator(net, dt=dt, seed=seed, progress_bar=False)
     nengo_loihi = import_loihi()
+    from .loihi import PES_ERROR_SCALE
+
     model = nengo_loihi.builder.Model(dt=DT)
+    model.pes_error_scale = PES_ERROR_SCALE  # stated here, so error_gain uses the scale the chip gets
     if decode_tau is not None:
         model.decode_tau = decode_tau
     return nengo_loihi.Simulator(net, model=model, dt=DT, seed=seed, target=target, progress_bar=False)

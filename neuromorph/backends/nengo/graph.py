@@ -47,6 +47,7 @@ class Built:
     raster: object = None
     decode_tau: float | None = None
     learned: dict = field(default_factory=dict)  # edge name -> [nengo.Connection] per copy
+    learned_from: dict = field(default_factory=dict)  # edge name -> weights its chip learning started above
 
 
 def table_reader(values: np.ndarray, table_dt: float, sim_dt: float):
@@ -67,6 +68,7 @@ class Nodes:
         self.into: dict = {}
         self.ens: dict = {}
         self.learned: dict = {}
+        self.learned_from: dict = {}
         self.position = {name: p for p, name in enumerate(graph.topological_order())}
 
     def input_values(self, name: str, node) -> np.ndarray:
@@ -301,8 +303,8 @@ LEARNED_RANGE = 2.0
 
 
 def error_gain(rule, loihi: bool) -> float:
-    """The factor G on the error sent to the rule: on NengoLoihi, 127 / (50 error_max), so the
-    largest expected error fills the chip's 8-bit error (NengoLoihi sends round(50 E), clipped to
+    """The factor G on the error sent to the rule: on NengoLoihi, 127 / (100 error_max), so the
+    largest expected error fills the chip's 8-bit error (NengoLoihi sends round(100 E), clipped to
     +-127); 1 elsewhere."""
     if not loihi or rule.error_max is None:
         return 1.0
@@ -315,7 +317,12 @@ def build_learning(b: Nodes, edge: Connection) -> None:
     r"""A learning edge: per copy, a decoded connection (decoders W^T / R) from the source
     ensemble through a host Node that multiplies by R into the target, learning with Nengo's PES
     (:math:`\Delta D = -\kappa\,dt/n\;E\,a^T`) from E = -G e (:func:`error_gain`), so
-    kappa = rate n / (G R)."""
+    kappa = rate n / (G R).
+
+    On NengoLoihi the chip learns from zero: the chip sets a learned synapse's weight scale from
+    its initial weights, and learning from other initial weights does not follow the rule (a
+    start at 0.2 x trained weights changed them 2.3x off the rule, rms). The starting weights ride
+    on a fixed twin connection into the same host node; the chip learns the change."""
     nengo = import_nengo()
     rule = edge.learning
     assert rule is not None
@@ -324,10 +331,17 @@ def build_learning(b: Nodes, edge: Connection) -> None:
     scale = LEARNED_RANGE if b.loihi else 1.0
     gain = error_gain(rule, b.loihi)
     b.learned[edge.name] = []
+    twin = b.loihi and rule.rate > 0 and bool(np.any(W))
+    if twin:
+        b.learned_from[edge.name] = W
     for c in range(b.graph.copies):
         mid = nengo.Node(size_in=post.size, label=f"{edge.name}[{c}].decoded")
+        if twin:
+            nengo.Connection(b.ens[edge.source][c], mid, function=lambda x, d=post.size: np.zeros(d),
+                             solver=nengo.solvers.NoSolver(W.T / scale), synapse=nengo_synapse(edge.synapse, dt=b.dt),
+                             label=f"{edge.name}[{c}].start")
         conn = nengo.Connection(b.ens[edge.source][c], mid, function=lambda x, d=post.size: np.zeros(d),
-                                solver=nengo.solvers.NoSolver(W.T / scale),
+                                solver=nengo.solvers.NoSolver((0 * W.T if twin else W.T) / scale),
                                 synapse=nengo_synapse(edge.synapse, dt=b.dt),
                                 learning_rule_type=nengo.PES(learning_rate=rule.rate * pre.size / (gain * scale),
                                                              pre_synapse=nengo.Lowpass(rule.pre_tau))
@@ -357,6 +371,7 @@ def learned_weights(built: Built, sim, loihi: bool) -> dict:
             from .loihi import learned_decoders
 
             out[name] = np.stack([learned_decoders(sim, conn).T for conn in conns]) * scale
+            out[name] = out[name] + built.learned_from.get(name, 0.0)
         else:
             out[name] = np.stack([np.array(sim.signals[sim.model.sig[conn]["weights"]]) for conn in conns]) * scale
     return out
@@ -389,6 +404,7 @@ def network(graph, inputs=None, input_dt=None, duration: float = 0.0, seed: int 
         for edge in graph.edges:
             (build_decoded if isinstance(edge, Decoded) else build_connection)(b, edge)
         built.learned = b.learned
+        built.learned_from = b.learned_from
         for name, node in graph.nodes.items():
             if node.spiking and name in b.ens:
                 built.counters[name] = []

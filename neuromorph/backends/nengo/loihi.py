@@ -20,7 +20,7 @@ from .common import DT, import_loihi, import_nengo, quiet
 CORES_PER_CHIP = 128
 #: NengoLoihi sends a PES error E to the chip as round(PES_ERROR_SCALE E), clipped to
 #: +-PES_ERROR_LEVELS (its ``Model.pes_error_scale`` and the chip's 8-bit error).
-PES_ERROR_SCALE = 50.0
+PES_ERROR_SCALE = 100.0
 PES_ERROR_LEVELS = 127
 
 
