@@ -1,11 +1,14 @@
-"""Learning in spikes: sample-steps per second of output-layer learning on nengo and loihi (emulator)
-against the rate reference's, on the same images, in the same process.
+"""Learning in spikes: sample-steps per second (time steps x lanes) of NLA learning on the spiking
+backends against the rate reference's, on the same images, in the same process.
 
-nla_digits on one lane (learning in spikes shares the weights), its shipped hidden layer and a
-zero output layer: each backend presents the same ``--images`` training images (100 ms each)
-with learning on. The rate reference learns every layer with its explicit scheme (the baseline);
-the spiking backends learn the output layer by PES from spikes. Reports each throughput and its
-ratio to the rate reference's.
+- One lane, the output layer (nengo, loihi emulator): nla_digits with its shipped hidden layer and
+  a zero output layer, learning by PES from spikes; baseline: the rate reference on one lane.
+- 32 lanes, every layer (brian2-spiking, cython): the shipped nla_digits from its seeded
+  weights, the hidden layer by its dendritic error, the lanes sharing their weights; baseline: the
+  rate reference on 32 lanes.
+
+Each backend presents the same ``--images`` training images per lane (100 ms each) with learning
+on. Reports each throughput and its ratio to its baseline's.
 """
 
 from __future__ import annotations
@@ -22,41 +25,47 @@ from _common import report, timed
 MODEL = Path(__file__).resolve().parents[1] / "models" / "nla_digits.yaml"
 
 
-def one_lane_model():
+def model_with(lanes: int):
     data = spec.to_data(spec.load(MODEL))
-    data["learning"].update(lanes=1, eta=10.0)
+    if lanes == 1:
+        data["learning"].update(lanes=1, eta=10.0)
     data["weights"] = str(MODEL.parent / data["weights"])
     return spec.validate_data(data)[0]
 
 
-def learn(backend: str, images: int) -> int:
-    """Present ``images`` training images with learning on; return the sample-steps run."""
-    model = one_lane_model()
+def learn(backend: str, images: int, lanes: int) -> int:
+    """Present ``images`` training images on each of ``lanes`` lanes with learning on; return the
+    sample-steps run."""
+    model = model_with(lanes)
     family = families.of(model)
-    start = family.spiking_initial_weights(model)
     if backend == "rate":
+        start = family.spiking_initial_weights(model) if lanes == 1 else family.initial_weights(model)
         engine = NLAEngine(model, weights=start)
     else:
-        engine = LearningGraphEngine(family, model, start, backends.get(backend))
+        simulator = backends.get(backend, codegen="cython") if backend.startswith("brian2") else backends.get(backend)
+        start = family.spiking_initial_weights(model, rules=simulator.traits().learning_rules)
+        engine = LearningGraphEngine(family, model, start, simulator)
     task = family.trainer(model)
-    task.present(engine, task.train_idx[:images][None, :], learn=True)
-    return engine.stats["steps"]
+    order = task.train_idx[:images * lanes].reshape(lanes, images)
+    task.present(engine, order, learn=True)
+    return engine.stats["steps"] * lanes
 
 
 def main(images: int) -> dict:
-    rows: dict = {"images": images}
-    base = None
-    for name in ("rate", "nengo", "loihi"):
-        steps, wall = timed(learn, name, images)
-        rows[f"{name}_sample_steps_per_s"] = steps / wall
-        base = base or steps / wall
-        if name != "rate":
-            rows[f"{name}_vs_rate"] = (steps / wall) / base
+    rows: dict = {"images_per_lane": images}
+    for lanes, names in ((1, ("rate", "nengo", "loihi")), (32, ("rate", "brian2-spiking"))):
+        base = None
+        for name in names:
+            steps, wall = timed(learn, name, images, lanes)
+            rows[f"{name}_{lanes}_lanes_sample_steps_per_s"] = steps / wall
+            base = base or steps / wall
+            if name != "rate":
+                rows[f"{name}_{lanes}_lanes_vs_rate"] = (steps / wall) / base
     report("learning_spikes", rows)
     return rows
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--images", type=int, default=50)
+    ap.add_argument("--images", type=int, default=20)
     main(ap.parse_args().images)

@@ -10,7 +10,8 @@ import pytest
 
 from neuromorph import api, backends, families, spec
 from neuromorph.families.base import UnsupportedModel
-from neuromorph.graph import LI, LIF, PES, Connection, Graph, GraphError, Input, Lowpass, Probe, Traits, legalize
+from neuromorph.graph import (LI, LIF, PES, Connection, Dendritic, Graph, GraphError, Input, Lowpass, PoissonEncoder, Probe,
+                              Traits, legalize)
 from neuromorph.interop.nir import NirError, export
 
 DT = 0.001
@@ -85,6 +86,114 @@ def test_bad_learning_edges_name_the_edge():
         Graph("g", nodes, (Connection("h", "out", np.zeros((2, 8)), learning=PES("out", 1.0, 0.0)),))
 
 
+# -- the Dendritic rule and shared copies (brian2-spiking) ------------------------------------------
+
+W_IN = np.random.default_rng(0).normal(0, 0.002, (8, 6))
+W_OUT = np.random.default_rng(1).normal(0, 0.01, (2, 8))
+B = np.random.default_rng(2).normal(0, 1, (8, 2))
+
+
+def dendritic_graph(feedback) -> Graph:
+    """Poisson inputs -> 8 LIF neurons (learning by Dendritic from the error ``err`` fed back through
+    ``feedback``) -> a read-out learning by PES from the same error."""
+    rule = Dendritic("err", rate=1e-6, pre_tau=0.015, feedback=feedback, sigma=0.05)
+    nodes = {"x": Input(6), "input": PoissonEncoder(6, 1000.0), "h": LIF(8, 0.02, 0.002, bias=BIAS),
+             "out": LI(2, 0.0), "err": Input(2)}
+    edges = (Connection("x", "input", 1.0), Connection("input", "h", W_IN, Lowpass(0.005), learning=rule),
+             Connection("h", "out", W_OUT, Lowpass(0.005), learning=PES("err", rate=1e-7, pre_tau=0.015)))
+    return Graph("dendritic", nodes, edges, probes={"J": Probe("h", "value")})
+
+
+@pytest.mark.parametrize("feedback", ["h -> out", "B"])
+def test_dendritic_rule_changes_the_weights_by_its_integral(feedback):
+    """A constant error e fed back through the learning read-out's weights (W^T) or a fixed B: the
+    input weights change by rate (mean r'(J) * F e) (N - a tau)^T, r'(J) the slope of the neurons'
+    soft-LIF curve at the probed currents J, N the input spike counts. Measured within 1-3 % (mean)
+    and 3 % (each weight); held within 5 % and 6 %."""
+    from neuromorph.families.nla.rho import soft_lif
+
+    sim, T = backends.get("brian2-spiking"), 1.0
+    graph = legalize(dendritic_graph(B if feedback == "B" else feedback), sim.traits())
+    steps = int(round(T / DT))
+    rec = sim.run_graph(graph, inputs={"x": np.tile(np.linspace(0.2, 1, 6), (steps, 1)),
+                                       "err": np.tile(ERROR, (steps, 1))}, input_dt=DT, duration=T)
+    slope = soft_lif(rec.probes["J"][1:, 0], 0.02, 0.002, 1.0, 0.05)[1].mean(axis=0)
+    F = B if feedback == "B" else W_OUT.T
+    counts = rec.spikes["input"]
+    expect = 1e-6 * np.outer(slope * (F @ ERROR), counts - counts / T * 0.015)
+    ratio, rel = fit(rec.learned["input -> h"][0] - W_IN, expect)
+    assert abs(ratio - 1) < 0.05 and rel < 0.06, (ratio, rel)
+
+
+def test_dendritic_learning_is_refused_where_the_target_lacks_it():
+    for name in ("nengo", "loihi"):
+        with pytest.raises(GraphError, match=f"edge 'input -> h' learns by Dendritic; {name} has no such learning "
+                                             "rule \\(it has: PES\\)"):
+            legalize(dendritic_graph(B), backends.get(name).traits())
+    with pytest.raises(GraphError, match="feedback through edge 'x -> input' transposed is 6x6; the errors need 8x2"):
+        dendritic_graph("x -> input")
+    with pytest.raises(GraphError, match="the feedback matrix has shape \\(2, 8\\); expected .* = \\(8, 2\\)"):
+        dendritic_graph(B.T)
+
+
+def test_copies_of_a_learning_graph_share_their_weights():
+    """Three copies with different errors learn one matrix: the sum of what each copy's rule asks
+    (rate / 3 each, as lanes average), within 1 % (measured 0.3 %). Nengo learns copies apart, so
+    it refuses a learning graph with copies."""
+    errors = np.array([[0.4, -0.2], [0.1, 0.3], [-0.2, 0.5]])
+    graph = pes_graph(5e-5 / 3, 0.015).replace(copies=3)
+    sim, T = backends.get("brian2-spiking"), 1.0
+    rec = sim.run_graph(legalize(graph, sim.traits()), inputs={"err": np.tile(errors, (1000, 1, 1))}, input_dt=DT,
+                        duration=T)
+    W = rec.learned["h -> out"]
+    assert np.array_equal(W[0], W[1]) and np.array_equal(W[0], W[2])
+    counts = rec.spikes["h"].reshape(3, 8)
+    expect = 5e-5 / 3 * sum(np.outer(e, n - n / T * 0.015) for e, n in zip(errors, counts))
+    ratio, rel = fit(W[0], expect)
+    assert abs(ratio - 1) < 0.01 and rel < 0.01, (ratio, rel)
+    with pytest.raises(GraphError, match="nengo learns each copy's weights apart; a learning graph runs one copy"):
+        legalize(graph, backends.get("nengo").traits())
+
+
+@pytest.mark.parametrize("feedback", ["transpose", "alignment"])
+def test_the_hidden_layer_learns_by_eq8_with_its_dendritic_error(feedback):
+    """NLA's hidden-layer rule in spikes, per feedback mode: a 5-30-3 network from its seeded
+    weights, one input held 0.5 s with a target and beta = 0.1. The input weights change by
+    eta T e_h r_bar^T, e_h = rho'(u_h) (F e_out) the rate model's dendritic error at u_h = W_in x + b,
+    F = W_out^T (transpose) or the fixed B (alignment), e_out = beta (u* - u) from the run's read-out,
+    r_bar the input counts. With regular input trains the spiking rule is the rate rule within 1 %
+    (mean) and 5 % (each weight; measured 0.2-0.7 % and 3-4 %): held within 3 % and 8 %. With
+    Poisson inputs the current J fluctuates (and with it r'(J)) and the mean lands 2-10 % low, 9-19 %
+    per weight."""
+    from neuromorph.families.nla import settings
+    from neuromorph.families.nla.dynamics import feedback_matrix
+    from neuromorph.families.nla.lower import lower, scales
+    from neuromorph.families.nla.network import structure
+
+    data = spec.to_data(api.load(TEACHER))
+    data["learning"].update(eta=1.0, feedback=feedback)
+    data["spiking"]["encoding"] = "regular"
+    model = spec.validate_data(data)[0]
+    family, st, beta, T = families.of(model), structure(model), 0.1, 0.5
+    start = family.initial_weights(model)
+    sim = backends.get("brian2-spiking")
+    graph = legalize(lower(model, start, sim.traits(), 1, nudging=np.full(3, beta), learning=1.0), sim.traits())
+    x, target = np.random.default_rng(1).uniform(0, 1, 5), np.array([1.0, -0.5, 0.5])
+    steps = int(round(T / DT))
+    rec = sim.run_graph(graph, inputs={"x": np.tile(x, (steps, 1)), "target": np.tile(target, (steps, 1))},
+                        input_dt=DT, duration=T)
+    dW = family.learned_weights(model, graph, start, rec.learned).W_in - start.W_in
+    hidden, out = st.layers[0], st.layers[1]
+    e_out = beta * (target - rec.probes["u_out"][1:, 0]).mean(axis=0)
+    slope = settings(model, st).rho((start.W_in[hidden] @ x + start.b[hidden])[None])[1][0]
+    e_h = slope * (feedback_matrix(start)[hidden, out] @ e_out)
+    counts = rec.spikes["input"]
+    r_bar = scales(model, st)[0] * (counts - counts / T * model.spiking.tau_syn) / T
+    ratio, rel = fit(dW[hidden], model.learning.eta * T * np.outer(e_h, r_bar))
+    assert abs(ratio - 1) < 0.03 and rel < 0.08, (ratio, rel)
+    assert "learning.dendritic_error" in {s.id for s in graph.substitutions}
+
+
 def test_nir_export_refuses_plasticity_unless_approximating():
     graph = pes_graph(1e-4, 0.01).replace(probes={"out": Probe("out", "value")})
     with pytest.raises(NirError, match="its learning rule .* dropped: NIR has no plasticity"):
@@ -101,6 +210,7 @@ def one_lane():
     model = api.load("models/nla_digits.yaml")
     data = spec.to_data(model)
     data["learning"].update(lanes=1, eta=1.0)
+    data["spiking"]["learning_eta"] = 1.0  # the rule at the model's own rate
     model = spec.validate_data(data)[0]
     family = families.of(model)
     return model, family.spiking_initial_weights(model, "models")
@@ -232,6 +342,57 @@ def test_train_in_spikes_learns_the_output_layer_like_the_rate_rule(backend, wit
     learned = load_weights(out / "weights.npz", structure(model))
     assert np.array_equal(learned.W_in, start.W_in) and not np.array_equal(learned.W, start.W)
     assert summary["engine"]["learning_steps"] == 6000 and (out / "learning_curve.png").is_file()
+
+
+@pytest.mark.slow  # 2 min: two training runs, one in Brian2 (numpy)
+def test_train_on_brian2_learns_every_layer_like_the_rate_model(tmp_path):
+    """`neuromorph train -b brian2-spiking` on the teacher task learns both layers from the seeded
+    weights (the hidden one by its dendritic error through W_out^T): the test cost falls by >= 90 %
+    (measured 94.2 %; the rate reference from the same start 95.5 %) and ends within 35 % of the
+    rate reference's (measured 0.627 against 0.492). Both report the angle between the student's
+    and the teacher's weights."""
+    from click.testing import CliRunner
+
+    from neuromorph.cli import main
+    from neuromorph.families.nla.network import load_weights, structure
+
+    runs = {}
+    for backend in ("rate", "brian2-spiking"):
+        out = tmp_path / backend
+        result = CliRunner().invoke(main, ["train", TEACHER, "-b", backend, "-o", str(out), "--no-progress"])
+        assert result.exit_code == 0, result.output
+        runs[backend] = json.loads((out / "summary.json").read_text())
+    spikes, rate = runs["brian2-spiking"]["metrics"], runs["rate"]["metrics"]
+    assert spikes["cost_reduction"] >= 0.9 and rate["cost_reduction"] >= 0.95
+    assert spikes["cost"] <= 1.35 * rate["cost"], (spikes["cost"], rate["cost"])
+    assert {"teacher_angle_deg", "teacher_angle_in_deg", "teacher_angle_deg_before_training"} <= set(spikes)
+    model = api.load(TEACHER)
+    start = families.of(model).initial_weights(model)
+    learned = load_weights(tmp_path / "brian2-spiking" / "weights.npz", structure(model))
+    assert not np.array_equal(learned.W_in, start.W_in) and not np.array_equal(learned.W, start.W)
+    assert runs["brian2-spiking"]["engine"]["learning_steps"] == 6000
+    assert "learning.dendritic_error" in {s["id"] for s in runs["brian2-spiking"]["substitutions"]}
+
+
+@pytest.mark.slow  # 25-35 min each: 15 epochs of 32 lanes in Brian2 (cython)
+@pytest.mark.parametrize("name, bar", [("nla_digits", 0.93), ("nla_digits_fa", 0.90)])
+def test_digits_learn_from_scratch_in_spiking_neurons(name, bar, tmp_path):
+    """`neuromorph train MODEL -b brian2-spiking` as shipped: 32 lanes sharing their weights, every
+    layer learning from the seeded weights at spiking.learning_eta = 0.2 of the model's rates
+    (hidden errors through W^T or the fixed B), Poisson inputs, alpha synapses. The held-out
+    accuracy reaches the issue's bar (nla_digits >= 93 %, nla_digits_fa >= 90 %)."""
+    from click.testing import CliRunner
+
+    from neuromorph.cli import main
+
+    out = tmp_path / name
+    result = CliRunner().invoke(main, ["train", f"models/{name}.yaml", "-b", "brian2-spiking", "--codegen", "cython",
+                                       "-o", str(out), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["metrics"]["accuracy"] >= bar, summary["curve"]
+    ids = {s["id"] for s in summary["substitutions"]}
+    assert {"learning.dendritic_error", "learning.eta_scaled"} <= ids and "nla.inference_only" not in ids
 
 
 def test_compile_shows_the_graph_that_learns(tmp_path):

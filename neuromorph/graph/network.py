@@ -138,12 +138,14 @@ class Graph:
             if not pre.spiking:
                 raise GraphError(f"{where}: a Dendritic learning edge starts at spiking neurons (got "
                                  f"{type(pre).__name__})")
-            if not isinstance(post, LIF) or post.encoders is not None or edge.into != "neurons":
-                raise GraphError(f"{where}: a Dendritic learning edge ends at LIF neurons (got {type(post).__name__})")
+            if not isinstance(post, (LIF, IF)) or getattr(post, "encoders", None) is not None \
+                    or edge.into != "neurons":
+                raise GraphError(f"{where}: a Dendritic learning edge ends at LIF or IF neurons (got "
+                                 f"{type(post).__name__})")
             self._check_feedback(where, rule, post.size, error.size)
         else:
-            if not isinstance(pre, LIF):
-                raise GraphError(f"{where}: a learning edge starts at LIF neurons (got {type(pre).__name__})")
+            if not isinstance(pre, (LIF, IF)):
+                raise GraphError(f"{where}: a learning edge starts at LIF or IF neurons (got {type(pre).__name__})")
             if not (isinstance(post, Host) or (isinstance(post, LI) and post.tau == 0)) or edge.into != "neurons":
                 raise GraphError(f"{where}: a learning edge ends at a value node (LI with tau 0, or Host), got "
                                  f"{type(post).__name__}")

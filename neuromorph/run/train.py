@@ -172,6 +172,9 @@ def train(model, backend: str = "rate", progress=None, spec_file: str = "", code
         "versions": versions(simulator.versions()),
         "spec": data,
     }
+    learned = getattr(engine, "learning_graph", None)
+    if learned is not None:  # what the compiler changed in the network that learned in spikes
+        summary["substitutions"] = [s.as_dict() for s in learned.substitutions]
     return TrainRun(model, engine, curve, summary)
 
 

@@ -105,7 +105,7 @@ def check(model: BMModel) -> list:
         _check_input_values_and_dt(c, model)
     for key, default in (("encoding", "poisson"), ("synapse", "alpha"), ("readout", "end"), ("between", "continuous"),
                          ("initial", "random"), ("prospective", False), ("rate_scale", 1.0),
-                         ("latency", "fixed"), ("calibrate", None), ("gap", 0.0)):
+                         ("latency", "fixed"), ("calibrate", None), ("gap", 0.0), ("learning_eta", 1.0)):
         if getattr(model.spiking, key) != default:
             c.error(f"spiking.{key}", "applies to NLA models mapped neuron by neuron; population codes (bm) choose "
                                       "their own encoding and read-out (remove the key)")

@@ -119,6 +119,7 @@ class GraphEngine:
         self.lanes = model.learning.lanes
         self.records: list = []
         self.graph = None
+        self.learning_graph = None  # the last graph that learned (its substitutions go to train's summary)
         self.stats = {"steps": 0, "learning_steps": 0}
         self._graphs: dict = {}
 
@@ -156,6 +157,8 @@ class GraphEngine:
         nudging = protocol.beta if np.any(protocol.beta) else None
         learning = self.learning_factor(protocol)
         graph = self.compiled(lanes, nudging, learning)
+        if learning is not None:
+            self.learning_graph = graph
         slots = presentations(marks, protocol.steps) if graph.meta.get("reset_between") else None
         gap = int(round(graph.meta.get("gap_between", 0.0) / self.model.dynamics.dt))
         gapped = presentations(marks, protocol.steps) if gap else None

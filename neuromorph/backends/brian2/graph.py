@@ -440,11 +440,16 @@ def feedback_lines(b: Builder, k: int, edge: Connection) -> list:
     return lines
 
 
-def slope_code(node: LIF, sigma: float) -> str:
-    """Statements setting ``slope`` to r'(J) (Hz per unit current) of an LIF neuron's rate curve
-    r = 1 / (tau_ref + tau_rc log(1 + theta / p)), p = J - theta (soft: sigma log(1 + e^((J - theta)/sigma))):
-    r' = r^2 tau_rc theta / (p (p + theta)) dp/dJ."""
-    theta, tau_rc, tau_ref = float(node.threshold), float(node.tau_rc), float(node.tau_ref)
+def slope_code(node: LIF | IF, sigma: float) -> str:
+    """Statements setting ``slope`` to r'(J) (Hz per unit current) of the neurons' rate curve. LIF:
+    r = 1 / (tau_ref + tau_rc log(1 + theta / p)), p = J - theta (soft: sigma log(1 + e^((J - theta)/sigma))),
+    r' = r^2 tau_rc theta / (p (p + theta)) dp/dJ. IF: r = min(max(J, 0) / (tau theta), 1 / tau_ref),
+    r' = 1 / (tau theta) between 0 and the cap."""
+    theta = float(node.threshold)
+    if isinstance(node, IF):
+        cap = f" * int(J < {node.tau * theta / node.tau_ref!r})" if node.tau_ref > 0 else ""
+        return f"slope = {1.0 / (node.tau * theta)!r} * int(J > 0){cap}"
+    tau_rc, tau_ref = float(node.tau_rc), float(node.tau_ref)
     if sigma > 0:
         x = f"((J - {theta!r})/{sigma!r})"
         p = f"clip({sigma!r}*(clip({x}, 0, inf) + log1p(exp(-abs({x})))), 1e-12, inf)"
@@ -463,7 +468,8 @@ def build_dendritic(b: Builder, k: int, edge: Connection) -> None:
     rule = edge.learning
     assert isinstance(rule, Dendritic)
     post = b.graph.nodes[edge.target]
-    b.lines[edge.target] += [f"fb{k} : 1", "slope : 1", "slope_p : 1", "slope_r : 1"]
+    b.lines[edge.target] += [f"fb{k} : 1", "slope : 1"] + (["slope_p : 1", "slope_r : 1"] if isinstance(post, LIF)
+                                                         else [])
     if not any(n == f"{b.names[edge.target]}_slope" for n, *_ in b.regular[edge.target]):
         b.regular[edge.target].append((f"{b.names[edge.target]}_slope", slope_code(post, rule.sigma), 2))
     if isinstance(rule.feedback, str):

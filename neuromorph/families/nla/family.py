@@ -40,7 +40,8 @@ class NLAFamily(Family):
             from .lower import check_spiking_learning
 
             no_rule(backend, traits.learning_rules if traits is not None else frozenset())
-            check_spiking_learning(model, backend, traits is not None and traits.shared_learning)
+            if traits is not None:
+                check_spiking_learning(model, backend, traits.shared_learning, traits.learning_rules)
 
     def brian2_program(self, model, base_dir=None):
         from ...tasks import make_task, record_every
@@ -83,7 +84,7 @@ class NLAFamily(Family):
         from .network import structure
 
         no_rule(traits.name, traits.learning_rules)
-        check_spiking_learning(model, traits.name, traits.shared_learning)
+        check_spiking_learning(model, traits.name, traits.shared_learning, traits.learning_rules)
         nudging = np.full(structure(model).n_out, model.learning.beta)
         start = self.spiking_initial_weights(model, base_dir, traits.learning_rules)
         lanes = model.learning.lanes if traits.shared_learning else 1

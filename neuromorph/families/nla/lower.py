@@ -165,9 +165,15 @@ def lower(model, weights, traits, copies: int = 1, nudging=None, learning: float
         hidden = "Dendritic" in traits.learning_rules
         # lanes average their updates: each copy learns at 1 / copies of the rate (targets that
         # run several copies of a learning graph sum their changes)
-        learned = output_learning(model, st, keep, learning / copies, nodes, edges, meta, hidden)
+        factor = learning * sp.learning_eta / copies
+        learned = output_learning(model, st, keep, factor, nodes, edges, meta, hidden)
         if hidden:
-            learned += hidden_learning(model, weights, st, learning / copies, edges, meta)
+            learned += hidden_learning(model, weights, st, factor, edges, meta)
+        if sp.learning_eta != 1.0:
+            learned.append(Substitution("learning.eta_scaled", "the model's learning rates",
+                                        f"{sp.learning_eta:g} x the model's learning rates (spiking.learning_eta)",
+                                        "the spike trains' noise raises the update's loop gain over the rate model's; "
+                                        "the full rate diverges in spikes", {"factor": sp.learning_eta}))
     unit = type(spiking_unit(model, 1, 0.0, None)[0]).__name__
     filters = ("first-order, inside the neurons" if sp.nir_exact else
                {"alpha": "alpha filters", "lowpass": "first-order filters", "none": "none"}[sp.synapse])
@@ -490,7 +496,7 @@ def settling_time(model, st) -> float:
     return float(min(delay, model.task.presentation / 2))
 
 
-def check_spiking_learning(model, backend: str, shared: bool = False) -> None:
+def check_spiking_learning(model, backend: str, shared: bool = False, rules: frozenset = frozenset({"PES"})) -> None:
     """Raise :class:`~neuromorph.families.base.UnsupportedModel` for models whose learning the spiking
     backends do not run: they learn a layered network with a hidden layer from one stream of
     images, on one lane unless the target's copies share their weights (``shared``)."""
@@ -506,9 +512,11 @@ def check_spiking_learning(model, backend: str, shared: bool = False) -> None:
         problems.append(f"learning.lanes: 1 (weights are shared; this model has {model.learning.lanes})")
     if model.task.kind == "signals":
         problems.append("a digits or teacher task")
-    if model.neuron.rho not in ("lif", "soft_lif") or model.spiking.nir_exact:
-        problems.append("LIF units (rho: soft_lif or lif, without spiking.nir_exact): the output learns from an LIF "
-                        "population's spikes")
+    units = ("lif", "soft_lif", "hard_sigmoid", "relu") if "Dendritic" in rules else ("lif", "soft_lif")
+    if model.neuron.rho not in units or model.spiking.nir_exact:
+        what = ("LIF or IF units (rho: soft_lif, lif, hard_sigmoid or relu" if "Dendritic" in rules else
+                "LIF units (rho: soft_lif or lif")
+        problems.append(f"{what}, without spiking.nir_exact): the output learns from the hidden population's spikes")
     sp = latency.realized(model)[0].spiking
     if sp.readout == "count" or sp.between == "reset":
         problems.append("spiking.readout: end and no reset between images (the output learns from filtered "
