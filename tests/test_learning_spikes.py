@@ -10,8 +10,8 @@ import pytest
 
 from neuromorph import api, backends, families, spec
 from neuromorph.families.base import UnsupportedModel
-from neuromorph.graph import (LI, LIF, PES, Connection, Dendritic, Graph, GraphError, Input, Lowpass, PoissonEncoder, Probe,
-                              Traits, legalize)
+from neuromorph.graph import (LI, LIF, PES, Connection, Dendritic, Graph, GraphError, Input, Lowpass, PoissonEncoder,
+                              Probe, Traits, legalize)
 from neuromorph.interop.nir import NirError, export
 
 DT = 0.001
@@ -404,6 +404,15 @@ def test_compile_shows_the_graph_that_learns(tmp_path):
     assert result.exit_code == 0, result.output
     assert "h1 -> out: 3x30 weights (0 non-zero, 0), synapse Lowpass(30 ms), learns by PES(" in result.output
     assert "[learning.on_chip]" in result.output and "[learning.output_only]" in result.output
+    result = CliRunner().invoke(main, ["compile", TEACHER, "-t", "brian2-spiking", "--learning"])
+    assert result.exit_code == 0, result.output
+    assert "input -> h1: 30x5 weights" in result.output and "learns by Dendritic(" in result.output
+    assert "fed back through edge 'h1 -> out' transposed" in result.output
+    assert "[learning.dendritic_error]" in result.output and "[learning.output_only]" not in result.output
+    refused = CliRunner().invoke(main, ["compile", TEACHER, "-t", "brian2-spiking", "--learning", "-o",
+                                        str(tmp_path / "b2")])
+    assert refused.exit_code == 2 and "no script for a learning network" in refused.output
+    assert not (tmp_path / "b2").exists()
     refused = CliRunner().invoke(main, ["compile", TEACHER, "-t", "rate", "--learning"])
     assert refused.exit_code == 2 and "rate is not a spiking target" in refused.output
     refused = CliRunner().invoke(main, ["compile", "models/nla_digits.yaml", "-t", "nengo", "--learning"])

@@ -135,11 +135,14 @@ class Brian2SpikingBackend(SpikingBackend):
     def describe(self, compiled: Compiled) -> str:
         from .program import summary
 
+        if compiled.program is None:  # a learning graph: train builds its program with the training inputs
+            return super().describe(compiled)
         return "\n".join([super().describe(compiled), "", summary(cast("Program", compiled.program))])
 
     def write_script(self, compiled: Compiled, path) -> list:
         from .program import write_script
 
         if compiled.program is None:
-            raise BackendError("nothing compiled to write")
+            raise BackendError("no script for a learning network: `train` builds its program from the training "
+                               "images; compile without --learning for the inference script")
         return write_script(cast("Program", compiled.program), path)
