@@ -84,3 +84,23 @@ def test_shipped_weights_are_regenerated_within_the_cross_machine_tolerance(name
     assert score
     for key, value in score.items():
         assert run.summary["metrics"][key] == pytest.approx(value, rel=1e-6), key
+
+
+def test_teacher_angle_matches_hidden_units_before_measuring():
+    """A student that is the teacher with its hidden units shuffled (and scaled) is at 0 degrees;
+    the seeded student, unrelated to the teacher, far from it (matching 20 units on 5 inputs finds
+    some alignment by chance: 51 degrees for the input weights, so runs report the angle before
+    training too)."""
+    from neuromorph import api, families
+    from neuromorph.tasks.teacher import Teacher
+
+    model = api.load("models/nla_teacher.yaml")
+    task = Teacher(model)
+    st, teacher = task.structure, task.weights
+    order = np.arange(st.n)
+    order[st.layers[0]] = np.random.default_rng(0).permutation(np.arange(st.n)[st.layers[0]])
+    student = teacher.copy()
+    student.W_in, student.W, student.b = 2 * teacher.W_in[order], 2 * teacher.W[order][:, order], teacher.b[order]
+    assert task.angles(student) == pytest.approx({"teacher_angle_in_deg": 0.0, "teacher_angle_deg": 0.0}, abs=1e-5)
+    unrelated = task.angles(families.of(model).initial_weights(model))
+    assert unrelated["teacher_angle_in_deg"] > 40 and unrelated["teacher_angle_deg"] > 40, unrelated

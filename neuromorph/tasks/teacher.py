@@ -144,14 +144,38 @@ class Teacher:
                    **self.angles(engine.weights)}
         return state.curve, metrics
 
+    def matched(self, weights):
+        """The student's weights with each hidden layer's units reordered to match the teacher's
+        (hidden units can be permuted without changing the network): the assignment that maximizes
+        the summed cosine between their incoming weights (input and network), layer by layer."""
+        from scipy.optimize import linear_sum_assignment
+
+        st = self.structure
+        order = np.arange(st.n)
+        if not st.layered:
+            return weights
+        for layer in st.layers[:-1]:
+            rows = [np.hstack([weights.W_in[layer], weights.W[layer][:, order]]),
+                    np.hstack([self.weights.W_in[layer], self.weights.W[layer]])]
+            a, b = (r / np.maximum(np.linalg.norm(r, axis=1, keepdims=True), 1e-300) for r in rows)
+            _, pick = linear_sum_assignment(-(b @ a.T))  # teacher unit i <- student unit pick[i]
+            order[layer] = np.arange(st.n)[layer][pick]
+        out = weights.copy()
+        out.W_in, out.W, out.b = weights.W_in[order], weights.W[order][:, order], weights.b[order]
+        return out
+
     def angles(self, weights, when: str = "") -> dict:
-        """The angle (degrees) between the student's and the teacher's weights, flattened, for the
-        input projection (``teacher_angle_in_deg``) and the network's (``teacher_angle_deg``): 0 when
-        the student has learned the teacher's weights (up to scale)."""
+        """The angle (degrees) between the student's weights, its hidden units matched to the
+        teacher's (:meth:`matched`), and the teacher's, flattened, for the input projection
+        (``teacher_angle_in_deg``) and the network's (``teacher_angle_deg``): 0 when the student
+        has learned the teacher's weights (up to scale). Matching finds some alignment in unrelated
+        weights too (the seeded nla_teacher student: 51 degrees for the input weights), so runs
+        also report the angle before training."""
         suffix = f"_{when}" if when else ""
+        student = self.matched(weights)
         out = {}
         for key, name in (("in", "W_in"), ("", "W")):
-            a, b = np.ravel(getattr(weights, name)), np.ravel(getattr(self.weights, name))
+            a, b = np.ravel(getattr(student, name)), np.ravel(getattr(self.weights, name))
             norm = np.linalg.norm(a) * np.linalg.norm(b)
             if norm > 0:
                 angle = np.degrees(np.arccos(np.clip(a @ b / norm, -1.0, 1.0)))
