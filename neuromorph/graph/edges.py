@@ -106,7 +106,7 @@ class PES:
 
 @dataclass(frozen=True, eq=False)
 class Dendritic:
-    r"""Online learning of a connection into LIF neurons from an error fed back to them (a
+    r"""Online learning of a connection into LIF or IF neurons from an error fed back to them (a
     dendritic error, NLA's Eq 8 for a hidden layer):
 
     .. math:: \frac{dW}{dt} = \text{rate}\; g\,\big(r'(J) \odot F e\big)\, a^T,
@@ -118,8 +118,9 @@ class Dendritic:
 
     ``feedback``: a fixed matrix F (feedback alignment) or the name of an edge whose current
     weights, transposed and times ``feedback_gain``, are F (the errors return through the forward
-    weights, which may themselves learn). ``sigma``: the rate curve's smoothing (the soft-LIF curve
-    with J - threshold replaced by sigma log(1 + e^((J - threshold)/sigma)); 0: the LIF curve)."""
+    weights, which may themselves learn). ``sigma``: the LIF rate curve's smoothing (the soft-LIF
+    curve with J - threshold replaced by sigma log(1 + e^((J - threshold)/sigma)); 0: the LIF
+    curve). IF neurons' curve is threshold-linear: r' = 1 / (tau threshold) up to their cap."""
 
     error: str
     rate: float

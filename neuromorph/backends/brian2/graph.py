@@ -20,7 +20,7 @@ the target as gain_i e_i . T y. A learning edge (:class:`~neuromorph.graph.PES`)
 pre-post pair as a synapse whose weight follows dW/dt = rate g e a: a is a trace in the source
 group (``dtr/dt = -tr/tau``, a spike adds tau (e^(dt/tau) - 1)/dt, so its samples after the spike
 integrate to 1 as Nengo's low-pass does; a = tr / tau), e and g the error and gate nodes' values
-summed into the target group. A :class:`~neuromorph.graph.Dendritic` edge into LIF neurons
+summed into the target group. A :class:`~neuromorph.graph.Dendritic` edge into LIF or IF neurons
 has the same synapses with dw/dt = rate g r'(J) fb a: fb the fed-back error, summed through a
 fixed matrix or back through the plastic synapses of the edge it names (``fb_pre = w e_post``),
 r'(J) the neurons' rate-curve slope, updated every step. With several copies the plastic weights
@@ -462,7 +462,7 @@ def slope_code(node: LIF | IF, sigma: float) -> str:
 
 
 def build_dendritic(b: Builder, k: int, edge: Connection) -> None:
-    """A Dendritic edge into LIF neurons: fb{k} the fed-back error F e (through a fixed matrix, or
+    """A Dendritic edge into LIF or IF neurons: fb{k} the fed-back error F e (through a fixed matrix, or
     summed back through a learning edge's synapses), ``slope`` r'(J) updated every step before
     the synapses, dw/dt = rate g slope fb tr / (tau_pre tau_syn)."""
     rule = edge.learning
