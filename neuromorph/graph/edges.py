@@ -92,16 +92,21 @@ class PES:
     gate: str | None = None
 
     def check(self, where: str) -> None:
-        if not (isinstance(self.rate, (int, float)) and math.isfinite(self.rate) and self.rate >= 0):
-            raise GraphError(f"{where}: learning rate must be >= 0 and finite (got {self.rate!r})")
-        if not (isinstance(self.pre_tau, (int, float)) and math.isfinite(self.pre_tau) and self.pre_tau > 0):
-            raise GraphError(f"{where}: learning pre_tau must be > 0 s (got {self.pre_tau!r})")
+        _check_rate_and_trace(where, self.rate, self.pre_tau)
         if self.error_max is not None and not (math.isfinite(self.error_max) and self.error_max > 0):
             raise GraphError(f"{where}: learning error_max must be > 0 (got {self.error_max!r})")
 
     def __str__(self) -> str:
         gate = f", gate {self.gate!r}" if self.gate is not None else ""
         return f"PES(rate {self.rate:.4g}, error {self.error!r}, trace {self.pre_tau * 1e3:g} ms{gate})"
+
+
+def _check_rate_and_trace(where: str, rate, pre_tau) -> None:
+    """A learning rule's rate (>= 0) and presynaptic trace time constant (> 0 s)."""
+    if not (isinstance(rate, (int, float)) and math.isfinite(rate) and rate >= 0):
+        raise GraphError(f"{where}: learning rate must be >= 0 and finite (got {rate!r})")
+    if not (isinstance(pre_tau, (int, float)) and math.isfinite(pre_tau) and pre_tau > 0):
+        raise GraphError(f"{where}: learning pre_tau must be > 0 s (got {pre_tau!r})")
 
 
 @dataclass(frozen=True, eq=False)
@@ -135,17 +140,13 @@ class Dendritic:
             object.__setattr__(self, "feedback", as_array(self.feedback))
 
     def check(self, where: str) -> None:
-        PES.check(cast(PES, self), where)
+        _check_rate_and_trace(where, self.rate, self.pre_tau)
         if not (math.isfinite(self.sigma) and self.sigma >= 0):
             raise GraphError(f"{where}: learning sigma must be >= 0 (got {self.sigma!r})")
         if not math.isfinite(self.feedback_gain):
             raise GraphError(f"{where}: learning feedback_gain must be finite (got {self.feedback_gain!r})")
         if isinstance(self.feedback, np.ndarray) and not np.all(np.isfinite(self.feedback)):
             raise GraphError(f"{where}: the feedback matrix is not all finite")
-
-    @property
-    def error_max(self) -> None:
-        return None
 
     def __str__(self) -> str:
         fb = (f"edge {self.feedback!r} transposed x {self.feedback_gain:.4g}" if isinstance(self.feedback, str)

@@ -341,7 +341,7 @@ def build_learning(b: Nodes, edge: Connection) -> None:
                              solver=nengo.solvers.NoSolver(W.T / scale), synapse=nengo_synapse(edge.synapse, dt=b.dt),
                              label=f"{edge.name}[{c}].start")
         conn = nengo.Connection(b.ens[edge.source][c], mid, function=lambda x, d=post.size: np.zeros(d),
-                                solver=nengo.solvers.NoSolver((0 * W.T if twin else W.T) / scale),
+                                solver=nengo.solvers.NoSolver((np.zeros_like(W.T) if twin else W.T) / scale),
                                 synapse=nengo_synapse(edge.synapse, dt=b.dt),
                                 learning_rule_type=nengo.PES(learning_rate=rule.rate * pre.size / (gain * scale),
                                                              pre_synapse=nengo.Lowpass(rule.pre_tau))
