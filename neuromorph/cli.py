@@ -160,7 +160,9 @@ def simulate(model, backend, duration, dt, seed, presentation, out, codegen, pro
 
 @main.command()
 @click.argument("model", type=click.Path(dir_okay=False), required=False)
-@click.option("--backend", "-b", default="rate", show_default=True, help="Backend that runs the learning.")
+@click.option("--backend", "-b", default="rate", show_default=True,
+              help="Backend that runs the learning; several (rate,nengo,loihi) train into OUT/<backend>/ each and "
+                   "OUT gets a report of them side by side, the reference (rate) first.")
 @click.option("--seed", type=int, help="Override the spec's seed.")
 @click.option("--out", "-o", type=click.Path(file_okay=False), help="Output folder (a checkpoint is kept there "
                                                                   "after every epoch).")
@@ -172,16 +174,25 @@ def simulate(model, backend, duration, dt, seed, presentation, out, codegen, pro
 def train(model, backend, seed, out, resume_dir, codegen, progress, debug):
     """Learn MODEL's weights from its seed; write OUT/weights.npz, OUT/learning_curve.png,
     OUT/summary.json. A spec's `weights:` can point to OUT/weights.npz afterwards. With
-    --resume DIR, continue an interrupted run (MODEL may be left out: the checkpoint holds it)."""
+    --resume DIR, continue an interrupted run (MODEL may be left out: the checkpoint holds it).
+    With several backends, each trains into OUT/<backend>/ and OUT gets report.md, report.html
+    and learning_curves.png: curves side by side, synaptic updates, energy of learning."""
     from . import api, backends, families
 
     if resume_dir is None and (model is None or out is None):
         _fail("give MODEL and --out OUT, or --resume DIR to continue an interrupted run")
     if resume_dir is not None and out is not None and Path(out) != Path(resume_dir):
         _fail(f"--resume continues in its own folder ({resume_dir}); leave out --out or give the same folder")
+    names = _backend_list(backend)
+    if len(names) > 1 and resume_dir is not None:
+        _fail("--resume continues one run: give its folder (OUT/<backend>) and one backend")
     ir = _load(model) if model is not None else None
     with _reported(debug):
-        backends.get(backend, codegen=codegen)  # unknown names and options fail before anything runs
+        for name in names:  # unknown names, options and models a backend cannot train fail before anything runs
+            sim = backends.get(name, codegen=codegen if _generates_code(name) or len(names) == 1 else None)
+            if len(names) > 1:
+                sim.check(ir)
+                families.of(ir).check_training(ir, sim.name, sim.traits() if sim.spiking else None)
         if resume_dir is not None:
             from . import spec
             from .run.train import read_checkpoint
@@ -194,19 +205,48 @@ def train(model, backend, seed, out, resume_dir, codegen, progress, debug):
             ir = spec.validate_data(saved["spec"])[0] if ir is None else ir
             total = families.of(ir).train_steps(ir) * (saved["units"] - saved["unit"]) // max(saved["units"], 1)
             with _progress_bar(_show(progress), total, f"{ir.name} [train, resumed]") as update:
-                run = api.resume(resume_dir, progress=update)
-            out = resume_dir
+                runs = {saved["backend"]: api.resume(resume_dir, progress=update)}
+            folders = {saved["backend"]: resume_dir}
         else:
             total = families.of(ir).train_steps(ir) if families.of(ir).learns else 0
-            with _progress_bar(_show(progress), total, f"{ir.name} [train, {backend}]") as update:
-                run = api.train(model, backend, seed=seed, out=out, progress=update, codegen=codegen)
-    metrics = run.summary["metrics"]
-    click.echo(f"{run.model.name}: trained on {run.summary['backend']} in {run.summary['wall_s']:.1f} s wall -> {out}")
-    for key, value in metrics.items():
-        if isinstance(value, float):
-            click.echo(f"  {key} = {value:.4g}")
-    for line in run.warnings:
-        click.echo(f"warning: {line}", err=True)
+            runs, folders = {}, {}
+            for name in names:
+                folders[name] = out if len(names) == 1 else str(Path(out) / name)
+                gen = codegen if len(names) == 1 or _generates_code(name) else None
+                with _progress_bar(_show(progress), total, f"{ir.name} [train, {name}]") as update:
+                    runs[name] = api.train(model, name, seed=seed, out=folders[name], progress=update, codegen=gen)
+        if len(runs) > 1:
+            from .compare.training import write as write_report
+
+            report = write_report(ir.name, {name: run.summary for name, run in runs.items()}, out)
+    for name, run in runs.items():
+        metrics = run.summary["metrics"]
+        click.echo(f"{run.model.name}: trained on {run.summary['backend']} in {run.summary['wall_s']:.1f} s wall "
+                   f"-> {folders[name]}")
+        for key, value in metrics.items():
+            if isinstance(value, float):
+                click.echo(f"  {key} = {value:.4g}")
+        for line in run.warnings:
+            click.echo(f"warning: {line}", err=True)
+    if len(runs) > 1:
+        click.echo(f"report: {report}")
+
+
+def _backend_list(text: str) -> list:
+    """Backends of ``--backend``: one, or several comma-separated with the rate reference first."""
+    from . import backends
+
+    names = list(dict.fromkeys(x.strip() for x in text.split(",") if x.strip()))
+    if not names:
+        _fail(f"--backend: expected a backend name or a comma-separated list (got {text!r})")
+    if len(names) > 1:
+        reference = backends.reference()
+        names = [reference] + [n for n in names if n != reference]
+    return names
+
+
+def _generates_code(name: str) -> bool:
+    return name.startswith("brian2")
 
 
 def _show(progress) -> bool:

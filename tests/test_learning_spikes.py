@@ -499,3 +499,70 @@ def test_learning_in_spikes_over_a_stream_of_images_follows_the_rate_rule(one_la
 
     assert abs(corr(learned) - corr(W)) < 0.1, (corr(learned), corr(W))
     assert abs(np.linalg.norm(learned) / np.linalg.norm(W) - 1) < 0.2
+
+
+def test_the_chips_learning_interval_is_nengo_loihis_learning_epoch():
+    """The updates counted on loihi (and on the Loihi 1 profile) assume one per plastic synapse
+    every 4 ms: NengoLoihi's built learning synapse says so (trace every 2 steps, learning every
+    2^1 traces, 1 ms steps)."""
+    import nengo_loihi  # noqa: F401  (the emulator builds the graph)
+
+    from neuromorph.backends.nengo.common import simulator
+    from neuromorph.backends.nengo.graph import network
+    from neuromorph.hardware import profile
+
+    graph = legalize(pes_graph(5e-5, 0.015), backends.get("loihi").traits())
+    built = network(graph, inputs={"err": np.tile(ERROR, (10, 1))}, input_dt=DT, duration=0.01, loihi=True)
+    with simulator(built.net, "loihi", seed=0, target="sim") as sim:
+        epochs = {s.learn_epoch for b in sim.model.blocks for s in b.synapses if s.learning}
+    assert epochs == {round(backends.get("loihi").traits().learning_interval / sim.dt)}
+    assert epochs == {profile.load("loihi1").learning_interval_steps.value}
+
+
+def test_training_on_several_backends_reports_them_side_by_side(tmp_path):
+    """`neuromorph train -b nengo,loihi` trains the rate reference and both backends into
+    OUT/<backend>/ and writes one report. Updates are counted from the network: the output layer's
+    synapses (3 x 30) every step on Nengo, every 4 ms on the chip, for the 6 s of learning; the
+    rate model's plastic weights (30 x 5 + 3 x 30 and 33 biases) every model step. The energy of
+    learning on Loihi 1 is the chip's updates (every 4 ms) at 120 pJ plus the runs' activity."""
+    from click.testing import CliRunner
+
+    from neuromorph.cli import main
+    from neuromorph.hardware import profile
+
+    out = tmp_path / "runs"
+    result = CliRunner().invoke(main, ["train", TEACHER, "-b", "nengo,loihi", "-o", str(out), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    runs = {b: json.loads((out / b / "summary.json").read_text()) for b in ("rate", "nengo", "loihi")}
+    learning = {b: s["learning"] for b, s in runs.items()}
+    assert learning["rate"]["updates"] == (30 * 5 + 3 * 30 + 33) * runs["rate"]["engine"]["learning_steps"]
+    for backend, every in (("nengo", 0.001), ("loihi", 0.004)):
+        acc = learning[backend]
+        assert acc["learning_s"] == pytest.approx(6.0) and acc["synapses"] == 3 * 30
+        assert acc["updates"] == round(3 * 30 * 6.0 / every)
+        energy = acc["energy"]
+        pj = profile.load("loihi1").energy.synaptic_update_pj.value
+        # on the chip's learning engine both runs update every 4 ms
+        assert energy["parts_j"]["synaptic_updates"] == pytest.approx(3 * 30 * 1500 * pj * 1e-12)
+        assert energy["energy_j"] == pytest.approx(sum(energy["parts_j"].values()))
+        assert energy["parts_j"]["synaptic_ops"] > 0 and energy["parts_j"]["spikes"] > 0
+    assert learning["rate"]["energy"]["energy_j"] is None
+    doc = json.loads((out / "training.json").read_text())
+    assert list(doc["backends"]) == ["rate", "nengo", "loihi"]
+    assert doc["backends"]["loihi"]["metrics"]["cost"] == runs["loihi"]["metrics"]["cost"]
+    md = (out / "report.md").read_text()
+    assert "learning.output_only" in md and "120 pJ" in md and (out / "learning_curves.png").is_file()
+    assert "data:image/png;base64," in (out / "report.html").read_text()
+
+
+def test_a_rule_the_profile_lacks_has_no_energy_on_it():
+    """Dendritic learning (brian2-spiking's hidden layers) cannot run on Loihi 1 (PES only): no
+    energy figure, and the reason."""
+    from neuromorph.hardware import energy, profile
+
+    rule = Dendritic("e", rate=1.0, pre_tau=0.01, feedback=np.ones((2, 2)))
+    graph = Graph("d", nodes={"x": LIF(2, 0.02, 0.002, bias=np.ones(2)), "h": LIF(2, 0.02, 0.002), "e": Input(2)},
+                  edges=(Connection("x", "h", np.eye(2), Lowpass(0.005), learning=rule),))
+    account = {"updates": 100, "learning_s": 1.0, "spikes": {"x": 10, "h": 10}}
+    out = energy.learning_energy(api.load(TEACHER), account, graph, profile.load("loihi1"))
+    assert out["energy_j"] is None and "PES" in out["why"] and "Dendritic" in out["why"]

@@ -85,6 +85,9 @@ def test_killed_run_resumes_to_the_weights_of_an_uninterrupted_run(small, tmp_pa
             np.testing.assert_allclose(mine[key], theirs[key], rtol=0, atol=SAME_WEIGHTS, err_msg=key)
     assert again["metrics"]["accuracy"] == first["metrics"]["accuracy"]
     assert again["resumed_at_unit"] == saved["unit"]
+    # what training counted carries over the interruption
+    assert again["engine"]["learning_steps"] == first["engine"]["learning_steps"]
+    assert again["learning"]["updates"] == first["learning"]["updates"] > 0
 
 
 def test_failure_after_an_epoch_says_what_was_kept_and_resume_finishes(small, tmp_path, cli, monkeypatch):

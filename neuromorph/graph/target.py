@@ -64,6 +64,8 @@ class Traits:
     shared_learning : bool
         The copies of a learning graph share their weights (each copy's change applies to all);
         without it a learning graph runs one copy.
+    learning_interval : float or None
+        Time (s) between two updates of a plastic weight (None: every simulation step).
     """
 
     name: str
@@ -83,6 +85,7 @@ class Traits:
     weight_bits: int | None = None
     learning_rules: frozenset = field(default_factory=frozenset)
     shared_learning: bool = False
+    learning_interval: float | None = None
 
     def step(self, graph_dt: float) -> float:
         """The step a graph made for ``graph_dt`` runs with here."""

@@ -93,3 +93,60 @@ def estimate(model, summary: dict, profile, base_dir=None) -> dict:
     step = profile.time_step.value
     out["latency_s"] = c["steps"] * step if step is not None and c["per"] == "inference" else None
     return out
+
+
+def learning_energy(model, account: dict, graph, profile) -> dict:
+    r"""Energy (J) of a training run in spikes on ``profile``, from what the run counted
+    (``account``: ``GraphEngine.learning_account``) on its learning ``graph``:
+
+    .. math:: E = N_{upd}\,e_{upd} + S\,e_{syn} + U\,e_{neuron} + P\,e_{spike},
+
+    N_upd the plastic synapses' updates at the profile's ``learning_interval_steps`` (else as the
+    run counted them: :func:`chip_updates`), S, U, P the synaptic ops, neuron updates and spikes of
+    the runs that learned (as :func:`counts`, over all training presentations). None, with the
+    reason, where the profile cannot run the rules or lacks a figure."""
+    e = profile.energy
+    facts = {"synaptic_update_pj": e.synaptic_update_pj, "synaptic_op_pj": e.synaptic_op_pj,
+             "neuron_update_pj": e.neuron_update_pj, "spike_pj": e.spike_pj}
+    out: dict = {"profile": profile.name, "energy_j": None,
+                 "sources": {k: None if f is None else {"value": f.value, "source": f.source, "status": f.status}
+                             for k, f in facts.items()}}
+    rules = sorted({type(edge.learning).__name__ for edge in graph.edges if edge.learning is not None})
+    allowed = set(profile.learning_rules.value or ())
+    if not set(rules) <= allowed:
+        out["why"] = (f"{profile.name} runs {', '.join(sorted(allowed)) or 'no learning rule'}; this network learns by "
+                      + ", ".join(rules))
+        return out
+    if any(f is None or f.value is None for f in facts.values()):
+        out["why"] = "per-operation energies (incl. synaptic_update_pj) are unknown in the profile"
+        return out
+    spikes = account["spikes"]
+    info = {"spikes": spikes, "simulated_s": account["learning_s"],
+            "neurons": {n: graph.nodes[n].size * graph.copies for n in spikes}}
+    c = counts(model, info, graph, profile)
+    if c is None:
+        out["why"] = "the run counted no spikes"
+        return out
+    times = c["inferences"]  # presentations, or simulated seconds
+    updates = chip_updates(account, profile)
+    parts = {"synaptic_updates": updates * e.synaptic_update_pj.value,
+             "synaptic_ops": c["synaptic_ops"] * times * e.synaptic_op_pj.value,
+             "neuron_updates": c["neuron_updates"] * times * e.neuron_update_pj.value,
+             "spikes": c["spikes"] * times * e.spike_pj.value}
+    energy = sum(parts.values()) * 1e-12
+    out.update(energy_j=energy, parts_j={k: v * 1e-12 for k, v in parts.items()}, per=c["per"], count=times,
+               synaptic_updates=updates,
+               energy_per_j=energy / times, statuses=sorted({f.status for f in facts.values() if f is not None}))
+    return out
+
+
+def chip_updates(account: dict, profile) -> float:
+    """Updates of the run's plastic synapses on ``profile``'s learning engine: each synapse once
+    every ``learning_interval_steps`` x ``time_step`` of learning; the run's own count where the
+    profile does not say."""
+    every = profile.learning_interval_steps
+    step = profile.time_step.value
+    if every is None or every.value is None or step is None:
+        return float(account["updates"])
+    synapses = sum(e["synapses"] for e in account["edges"].values())
+    return float(synapses * round(account["learning_s"] / (every.value * step)))

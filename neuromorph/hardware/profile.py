@@ -82,11 +82,13 @@ class Weights:
 
 @dataclass(config=CONFIG, frozen=True)
 class Energy:
-    """Energy per operation (pJ)."""
+    """Energy per operation (pJ); ``synaptic_update_pj``: one plastic weight's update by the
+    chip's learning engine (absent: unknown)."""
 
     synaptic_op_pj: Fact
     neuron_update_pj: Fact
     spike_pj: Fact
+    synaptic_update_pj: Optional[Fact] = None
 
 
 #: Reset modes a profile's ``neuron_reset`` may list (as the network graph's neurons know them).
@@ -118,6 +120,8 @@ class Profile:
     #: How a neuron's voltage is reset after a spike: a list of ``zero`` (to 0, the charge above
     #: threshold lost) and ``subtract`` (by the threshold); absent: either.
     neuron_reset: Optional[Fact] = None
+    #: Steps between two updates of a plastic synapse by the learning engine (absent: every step).
+    learning_interval_steps: Optional[Fact] = None
     description: str = ""
     caveats: tuple[str, ...] = field(default_factory=tuple)
 

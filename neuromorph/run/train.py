@@ -75,7 +75,8 @@ def write_checkpoint(out, model, backend: str, engine, state, wall_s: float) -> 
     arrays: dict = {}
     meta = {"format": CHECKPOINT_FORMAT, "spec": spec.to_data(model), "backend": backend, "unit": state.unit,
             "units": family.trainer(model).train_units(), "curve": state.curve, "before": state.before,
-            "extra": _arrays_json(state.extra, arrays, "extra"), "wall_s": wall_s}
+            "extra": _arrays_json(state.extra, arrays, "extra"), "wall_s": wall_s, "stats": dict(engine.stats),
+            "learning": getattr(engine, "learning", None)}
     for key, value in engine.state_arrays().items():
         arrays[f"lanes.{key}"] = value
     arrays["weights"] = np.frombuffer(family.weights_bytes(model, engine.weights, {}), dtype=np.uint8)
@@ -127,6 +128,9 @@ def train(model, backend: str = "rate", progress=None, spec_file: str = "", code
         weights = family.read_weights(model, io.BytesIO(saved["arrays"]["weights"].tobytes()))
         engine = simulator.engine(model, weights=weights)
         engine.load_state_arrays({k.split(".", 1)[1]: v for k, v in saved["arrays"].items() if k.startswith("lanes.")})
+        engine.stats.update(saved.get("stats") or {})  # counts so far
+        if saved.get("learning") is not None:
+            engine.learning = saved["learning"]
         state = Training(unit=saved["unit"], curve=saved["curve"], before=saved["before"],
                          extra=_restore_arrays(saved["extra"], saved["arrays"]))
         spent = saved["wall_s"]
@@ -175,7 +179,30 @@ def train(model, backend: str = "rate", progress=None, spec_file: str = "", code
     learned = getattr(engine, "learning_graph", None)
     if learned is not None:  # what the compiler changed in the network that learned in spikes
         summary["substitutions"] = [s.as_dict() for s in learned.substitutions]
+    account = engine.learning_account() if hasattr(engine, "learning_account") else None
+    if account is not None:
+        summary["learning"] = learning_summary(model, account, learned)
     return TrainRun(model, engine, curve, summary)
+
+
+#: The hardware profile the energy of learning is estimated on.
+LEARNING_PROFILE = "loihi1"
+
+
+def learning_summary(model, account: dict, graph) -> dict:
+    """``summary.json``'s ``learning``: plastic synapses, updates (per second of learning), and the
+    energy of learning on :data:`LEARNING_PROFILE` (spiking runs; the rate model learns on the host)."""
+    from ..hardware import energy, profile
+
+    out = dict(account)
+    seconds = account["learning_s"]
+    out["updates_per_s"] = account["updates"] / seconds if seconds > 0 else None
+    if graph is None:
+        out["energy"] = {"profile": LEARNING_PROFILE, "energy_j": None,
+                         "why": "the rate model learns on the host, not in spikes"}
+    else:
+        out["energy"] = energy.learning_energy(model, account, graph, profile.load(LEARNING_PROFILE))
+    return out
 
 
 def single_threaded_blas():

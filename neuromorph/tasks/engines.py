@@ -121,6 +121,7 @@ class GraphEngine:
         self.graph = None
         self.learning_graph = None  # the last graph that learned (its substitutions go to train's summary)
         self.stats = {"steps": 0, "learning_steps": 0}
+        self.learning: dict | None = None  # what learning cost so far (learning_account)
         self._graphs: dict = {}
 
     def compiled(self, copies: int, nudging=None, learning: float | None = None):
@@ -208,7 +209,35 @@ class GraphEngine:
         if rec.learned:
             self.learned(graph, rec.learned)
             self.stats["learning_steps"] += x.shape[0]
+            self.count_learning(graph, rec)
         return np.asarray(rec.probes["u_out"])
+
+    def count_learning(self, graph, rec) -> None:
+        """Add a run that learned to :meth:`learning_account`: per learning edge its plastic
+        synapses (every copy's) and their updates, one per synapse every
+        ``Traits.learning_interval`` (else every simulation step); the run's spikes and time."""
+        every = self.simulator.traits().learning_interval or rec.dt
+        updates = int(round(rec.simulated_s / every))
+        acc = self.learning or {"edges": {}, "learning_s": 0.0, "spikes": {}}
+        for edge in graph.edges:
+            if edge.learning is not None:
+                n = graph.nodes[edge.target].size * graph.nodes[edge.source].size * graph.copies
+                entry = acc["edges"].setdefault(edge.name, {"rule": type(edge.learning).__name__, "synapses": n,
+                                                            "interval_s": every, "updates": 0})
+                entry["updates"] += n * updates
+        acc["learning_s"] += rec.simulated_s
+        for node, counts in rec.spikes.items():
+            if node not in graph.inputs():
+                acc["spikes"][node] = acc["spikes"].get(node, 0) + int(round(float(np.sum(counts))))
+        self.learning = acc
+
+    def learning_account(self) -> dict | None:
+        """Plastic synapses, their updates, the time (s) and spikes of the runs that learned."""
+        acc = self.learning
+        if acc is None:
+            return None
+        return {"synapses": sum(e["synapses"] for e in acc["edges"].values()),
+                "updates": sum(e["updates"] for e in acc["edges"].values()), **acc}
 
     def learned(self, graph, learned: dict) -> None:
         """Take the weights a run ended with (the copies share them: the first copy's)."""

@@ -109,14 +109,15 @@ class LoihiBackend(NengoBackend):
         return loihi_target()
 
     def traits(self) -> Traits:
-        from .loihi import decode_gain, lif_rates, realized_tau
+        from .loihi import LEARN_EPOCH, decode_gain, lif_rates, realized_tau
 
         return Traits(name=self.name, dt=DT, fixed_dt=True, synapses=frozenset({"none", "lowpass"}), chip=True,
                       cuba=False,
                       offchip_spikes_per_step=1, settable_voltage=False, reset_modes=frozenset({"zero"}),
                       if_refractory=False,
                       lif_rates=lif_rates, decode=DecodePath(tau=0.005, latency=2 * DT, gain=decode_gain()),
-                      realized_tau=realized_tau, weight_bits=8, learning_rules=frozenset({"PES"}))
+                      realized_tau=realized_tau, weight_bits=8, learning_rules=frozenset({"PES"}),
+                      learning_interval=LEARN_EPOCH * DT)
 
     def resources_of(self, sim) -> dict | None:
         from .loihi import resources

@@ -22,6 +22,9 @@ CORES_PER_CHIP = 128
 #: +-PES_ERROR_LEVELS (its ``Model.pes_error_scale`` and the chip's 8-bit error).
 PES_ERROR_SCALE = 100.0
 PES_ERROR_LEVELS = 127
+#: The chip updates a learned weight every LEARN_EPOCH steps (NengoLoihi's ``Synapse.learn_epoch``:
+#: a trace update every 2 steps, learning every 2^1 trace updates).
+LEARN_EPOCH = 4
 
 
 def resources(sim) -> dict:

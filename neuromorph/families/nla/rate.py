@@ -18,6 +18,8 @@ class LaneState:
     settings and weights, and the lanes' state (voltages, their derivatives, filtered input,
     target)."""
 
+    stats: dict  # what the engine ran: steps, learning_steps (set by each engine)
+
     def __init__(self, model, weights=None, base_dir=None):
         self.model = model
         self.structure = nla.structure(model)
@@ -51,6 +53,15 @@ class LaneState:
             self.state = dyn.State(u=np.array(arrays["u"]), udot=np.array(arrays["udot"]),
                                    xbar=np.array(arrays["xbar"]), target=np.array(arrays["target"]),
                                    t=float(arrays["t"]))
+
+    def learning_account(self) -> dict:
+        """The plastic weights (weights and biases with a learning rate) and their updates: one
+        per plastic weight and model step of learning (the lanes' changes are averaged into it)."""
+        s = self.settings
+        plastic = int(np.count_nonzero(s.eta_W) + np.count_nonzero(s.eta_in) + np.count_nonzero(s.eta_b))
+        steps = self.stats["learning_steps"]
+        return {"synapses": plastic, "interval_s": self.model.dynamics.dt, "updates": plastic * steps,
+                "learning_s": steps * self.model.dynamics.dt}
 
     def save_state(self):
         st = self.state
