@@ -566,3 +566,20 @@ def test_a_rule_the_profile_lacks_has_no_energy_on_it():
     account = {"updates": 100, "learning_s": 1.0, "spikes": {"x": 10, "h": 10}}
     out = energy.learning_energy(api.load(TEACHER), account, graph, profile.load("loihi1"))
     assert out["energy_j"] is None and "PES" in out["why"] and "Dendritic" in out["why"]
+
+
+@pytest.mark.parametrize("model, backends_, message", [
+    (TEACHER, "nengo,spinnaker", "unknown backend 'spinnaker'"),
+    ("models/nla_digits.yaml", "brian2-spiking,nengo", "learning.lanes: 1"),
+])
+def test_training_on_several_backends_refuses_before_any_work(model, backends_, message, tmp_path):
+    """An unknown backend, or a model one of the backends cannot train (nla_digits has 32 lanes;
+    Nengo learns one), stops the whole run before anything is trained or written: exit 2."""
+    from click.testing import CliRunner
+
+    from neuromorph.cli import main
+
+    out = tmp_path / "runs"
+    result = CliRunner().invoke(main, ["train", model, "-b", backends_, "-o", str(out), "--no-progress"])
+    assert result.exit_code == 2 and message in result.output and "Traceback" not in result.output
+    assert not out.exists()
