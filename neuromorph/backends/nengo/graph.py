@@ -62,8 +62,9 @@ class Nodes:
     """The Nengo objects of every node: ``out[name][c]`` what copy c sends (an ensemble's neurons
     or a Node slice), ``into[name][c]`` where inputs go, ``ens[name][c]`` ensembles."""
 
-    def __init__(self, graph, inputs, input_dt, dt, loihi: bool, net):
+    def __init__(self, graph, inputs, input_dt, dt, loihi: bool, net, seed: int = 0):
         self.graph, self.inputs, self.input_dt, self.dt, self.loihi, self.net = graph, inputs, input_dt, dt, loihi, net
+        self.seed = seed
         self.out: dict = {}
         self.into: dict = {}
         self.ens: dict = {}
@@ -317,7 +318,7 @@ def build_learning(b: Nodes, edge: Connection) -> None:
     r"""A learning edge: per copy, a decoded connection (decoders W^T / R) from the source
     ensemble through a host Node that multiplies by R into the target, learning with Nengo's PES
     (:math:`\Delta D = -\kappa\,dt/n\;E\,a^T`) from E = -G e (:func:`error_gain`), so
-    kappa = rate n / (G R).
+    kappa = rate n / (G R). On NengoLoihi E passes :class:`~.loihi.ErrorGrid` on the host.
 
     On NengoLoihi the chip learns from zero: the chip sets a learned synapse's weight scale from
     its initial weights, and learning from other initial weights does not follow the rule (a
@@ -356,7 +357,15 @@ def build_learning(b: Nodes, edge: Connection) -> None:
                 nengo.Connection(error, gated[:post.size], synapse=None)
                 nengo.Connection(b.out[rule.gate][c], gated[post.size:], synapse=None)
                 error = gated
-            nengo.Connection(error, conn.learning_rule, transform=-gain, synapse=None)
+            if b.loihi:  # errors on the chip's grid, where its learning engine's shift is exact
+                from .loihi import ErrorGrid
+
+                grid = nengo.Node(ErrorGrid(post.size, seed=b.seed + c), size_in=post.size, size_out=post.size,
+                                  label=f"{edge.name}[{c}].error_grid")
+                nengo.Connection(error, grid, transform=-gain, synapse=None)
+                nengo.Connection(grid, conn.learning_rule, synapse=None)
+            else:
+                nengo.Connection(error, conn.learning_rule, transform=-gain, synapse=None)
         b.learned[edge.name].append(conn)
 
 
@@ -398,7 +407,7 @@ def network(graph, inputs=None, input_dt=None, duration: float = 0.0, seed: int 
     with nengo.Network(label=graph.name, seed=seed) as net:
         if loihi:
             import_loihi().add_params(net)
-        b = Nodes(graph, dict(inputs or {}), input_dt or graph.dt, graph.dt, loihi, net)
+        b = Nodes(graph, dict(inputs or {}), input_dt or graph.dt, graph.dt, loihi, net, seed)
         for name, node in graph.nodes.items():
             NODE_BUILDERS[type(node)](b, name, node)
         for edge in graph.edges:

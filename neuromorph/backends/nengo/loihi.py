@@ -22,6 +22,33 @@ CORES_PER_CHIP = 128
 #: +-PES_ERROR_LEVELS (its ``Model.pes_error_scale`` and the chip's 8-bit error).
 PES_ERROR_SCALE = 100.0
 PES_ERROR_LEVELS = 127
+#: The chip's learning engine shifts each product trace x error right by 2 bits (rounding down)
+#: before adding it to the weight (NengoLoihi's emulator: ``LEARN_FRAC + lr_exp - overflow`` = -2).
+PES_PRODUCT_SHIFT = 2
+
+
+class ErrorGrid:
+    r"""A host Node function: the PES error E rounded stochastically to multiples of
+    :math:`q = 2^{s} / \text{PES\_ERROR\_SCALE}` (s = :data:`PES_PRODUCT_SHIFT`), so the chip
+    receives errors in multiples of 2^s levels and its shift divides every product exactly.
+
+    Rounding down biases each product by -3/8 of a level on average; for an on/off pair of
+    learned weights the bias cancels in the decoded difference but drives both weights down
+    together. Small errors (a network near its target) make it dominate: with errors of 1-2
+    levels the pair's common mode fell 6 weight steps in 5000 updates (0.4 on this grid), until
+    both weights clip and the decoded weight is lost. The rounding keeps the mean:
+    E[grid(E)] = E."""
+
+    def __init__(self, size: int, seed: int):
+        self.step = 2**PES_PRODUCT_SHIFT / PES_ERROR_SCALE
+        self.rng = np.random.default_rng(seed)
+        self.size = size
+
+    def __call__(self, t, x):
+        scaled = np.asarray(x) / self.step
+        return self.step * np.floor(scaled + self.rng.random(self.size))
+
+
 #: The chip updates a learned weight every LEARN_EPOCH steps (NengoLoihi's ``Synapse.learn_epoch``:
 #: a trace update every 2 steps, learning every 2^1 trace updates).
 LEARN_EPOCH = 4
