@@ -627,3 +627,32 @@ def test_errors_on_the_grid_keep_the_chips_weight_pairs_centred(monkeypatch):
     assert abs(chip_common_mode(10.0)) < 1.0
     monkeypatch.setattr(loihi.ErrorGrid, "__call__", lambda self, t, x: np.asarray(x))
     assert chip_common_mode(10.0) < -2.0
+
+
+@pytest.mark.slow  # 20-25 min: six epochs of digits at rate, on Nengo and on NengoLoihi's emulator
+def test_the_chip_learns_the_digits_output_layer_as_nengo_does(tmp_path):
+    """`neuromorph train tests/data/nla_digits_onchip.yaml -b nengo,loihi`: the output layer learns
+    by PES from zero weights over the trained hidden layer (one lane, eta 10/s, six epochs decaying
+    by 0.6), on the chip in 8-bit integers and in Nengo's floats. The chip ends within 1.5 points
+    of Nengo (measured 94.2 % against 95.3 %; before the error grid its second epoch fell to
+    48.8 %), and the weights read back are what it learned: the rate model with them classifies
+    within 2 points of the chip (95.3 %). The issue's 95 % on the chip is not reached (see
+    docs/nengo.md)."""
+    from click.testing import CliRunner
+
+    from neuromorph.cli import main
+
+    out = tmp_path / "runs"
+    spec_file = "tests/data/nla_digits_onchip.yaml"
+    result = CliRunner().invoke(main, ["train", spec_file, "-b", "nengo,loihi", "-o", str(out), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    runs = {b: json.loads((out / b / "summary.json").read_text()) for b in ("nengo", "loihi")}
+    chip, floats = runs["loihi"]["metrics"]["accuracy"], runs["nengo"]["metrics"]["accuracy"]
+    assert chip >= floats - 0.015, (runs["loihi"]["curve"], runs["nengo"]["curve"])
+    ids = {s["id"] for s in runs["loihi"]["substitutions"]}
+    assert {"learning.output_only", "learning.on_chip"} <= ids and "nla.inference_only" not in ids
+    data = spec.to_data(api.load(spec_file))
+    data["weights"] = str(out / "loihi" / "weights.npz")
+    rate = api.simulate(spec.validate_data(data)[0], "rate")
+    assert abs(rate.metrics["accuracy"] - chip) <= 0.02
+    assert (out / "report.md").is_file()
