@@ -189,7 +189,7 @@ def train(model, backend, seed, out, resume_dir, codegen, progress, debug):
     ir = _load(model) if model is not None else None
     with _reported(debug):
         for name in names:  # unknown names, options and models a backend cannot train fail before anything runs
-            sim = backends.get(name, codegen=codegen if _generates_code(name) or len(names) == 1 else None)
+            sim = backends.get(name, codegen=codegen if backends.generates_code(name) or len(names) == 1 else None)
             if len(names) > 1:
                 sim.check(ir)
                 families.of(ir).check_training(ir, sim.name, sim.traits() if sim.spiking else None)
@@ -212,7 +212,7 @@ def train(model, backend, seed, out, resume_dir, codegen, progress, debug):
             runs, folders = {}, {}
             for name in names:
                 folders[name] = out if len(names) == 1 else str(Path(out) / name)
-                gen = codegen if len(names) == 1 or _generates_code(name) else None
+                gen = codegen if len(names) == 1 or backends.generates_code(name) else None
                 with _progress_bar(_show(progress), total, f"{ir.name} [train, {name}]") as update:
                     runs[name] = api.train(model, name, seed=seed, out=folders[name], progress=update, codegen=gen)
         if len(runs) > 1:
@@ -243,10 +243,6 @@ def _backend_list(text: str) -> list:
         reference = backends.reference()
         names = [reference] + [n for n in names if n != reference]
     return names
-
-
-def _generates_code(name: str) -> bool:
-    return name.startswith("brian2")
 
 
 def _show(progress) -> bool:

@@ -30,11 +30,17 @@ def reference() -> str:
     raise UnknownBackend("no reference backend is registered")
 
 
+def generates_code(name: str) -> bool:
+    """Whether backend ``name`` takes a code-generation target (``codegen``)."""
+    import inspect
+
+    eps = {ep.name: ep for ep in entry_points(group=GROUP)}
+    return name in eps and "codegen" in inspect.signature(eps[name].load()).parameters
+
+
 def get(name: str, codegen: str | None = None):
     """An instance of the backend called ``name``; ``codegen``: the Brian2 code-generation target
     (numpy, cython, cpp_standalone) for the backends that generate code."""
-    import inspect
-
     eps = {ep.name: ep for ep in entry_points(group=GROUP)}
     if not eps:
         raise UnknownBackend("no backends are registered: install neuromorph (pip install -e .) first")
@@ -43,6 +49,6 @@ def get(name: str, codegen: str | None = None):
     cls = eps[name].load()
     if codegen is None:
         return cls()
-    if "codegen" not in inspect.signature(cls).parameters:
+    if not generates_code(name):
         raise UnknownBackend(f"--codegen applies to the backends that generate code, not to {name!r}")
     return cls(codegen=codegen)
