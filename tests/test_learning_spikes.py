@@ -503,8 +503,9 @@ def test_learning_in_spikes_over_a_stream_of_images_follows_the_rate_rule(one_la
 
 def test_the_chips_learning_interval_is_nengo_loihis_learning_epoch():
     """The updates counted on loihi (and on the Loihi 1 profile) assume one per plastic synapse
-    every 4 ms: NengoLoihi's built learning synapse says so (trace every 2 steps, learning every
-    2^1 traces, 1 ms steps)."""
+    every 4 ms, and the error grid assumes products shifted right by 2 bits: NengoLoihi's built
+    learning synapse says so (trace every 2 steps, learning every 2^1 traces, 1 ms steps; its
+    learning rate's exponent)."""
     import nengo_loihi  # noqa: F401  (the emulator builds the graph)
 
     from neuromorph.backends.nengo.common import simulator
@@ -514,9 +515,16 @@ def test_the_chips_learning_interval_is_nengo_loihis_learning_epoch():
     graph = legalize(pes_graph(5e-5, 0.015), backends.get("loihi").traits())
     built = network(graph, inputs={"err": np.tile(ERROR, (10, 1))}, input_dt=DT, duration=0.01, loihi=True)
     with simulator(built.net, "loihi", seed=0, target="sim") as sim:
-        epochs = {s.learn_epoch for b in sim.model.blocks for s in b.synapses if s.learning}
-    assert epochs == {round(backends.get("loihi").traits().learning_interval / sim.dt)}
+        learning = [s for b in sim.model.blocks for s in b.synapses if s.learning]
+    epochs = {s.learn_epoch for s in learning}
+    traits = backends.get("loihi").traits()
+    assert epochs == {round(traits.learning_interval / sim.dt)}
     assert epochs == {profile.load("loihi1").learning_interval_steps.value}
+    # the shift of each trace x error product, as NengoLoihi's emulator applies it: the error grid
+    from nengo_loihi.builder.discretize import LEARN_FRAC, learn_overflow_bits
+
+    shifts = {LEARN_FRAC + s._lr_exp - learn_overflow_bits(2) for s in learning}
+    assert shifts == {-2} and traits.learning_error_grid == 4
 
 
 def test_training_on_several_backends_reports_them_side_by_side(tmp_path):

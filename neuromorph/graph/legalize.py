@@ -401,12 +401,15 @@ def learning(graph: Graph, traits: Traits) -> Graph:
         taus.append((rule.pre_tau, steps * dt))
         edges[k] = dataclasses.replace(edges[k], learning=dataclasses.replace(rule, pre_tau=steps * dt))
     shown = ", ".join(f"{a * 1e3:g} ms -> {b * 1e3:g} ms" for a, b in sorted(set(taus)))
+    grid = traits.learning_error_grid
+    on_grid = (f" in multiples of {grid} levels (rounded stochastically on the host, so the learning engine's "
+               "shift of each product is exact)" if grid else "")
     sub = Substitution("learning.on_chip", "learning with float weights, errors and traces",
                        f"{traits.name}'s on-chip learning: the error arrives from the host as an 8-bit integer each "
-                       "step, the learned weights have 8 bits and are rounded stochastically, the presynaptic "
-                       f"trace decays over whole steps (tau {shown})",
+                       f"step{on_grid}, the learned weights have 8 bits and are rounded stochastically, the "
+                       f"presynaptic trace decays over whole steps (tau {shown})",
                        "the chip's learning engine computes in integers; its mean update is the rule's",
-                       {"edges": [graph.edges[k].name for k in learned]})
+                       {"edges": [graph.edges[k].name for k in learned], "error_grid_levels": grid})
     return graph.replace(edges=tuple(edges)).substituted(sub)
 
 

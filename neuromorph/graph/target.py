@@ -66,6 +66,9 @@ class Traits:
         without it a learning graph runs one copy.
     learning_interval : float or None
         Time (s) between two updates of a plastic weight (None: every simulation step).
+    learning_error_grid : int or None
+        The chip receives learning errors in multiples of this many integer levels (rounded
+        stochastically on the host), where its learning engine's shift is exact; None: as they are.
     """
 
     name: str
@@ -86,6 +89,7 @@ class Traits:
     learning_rules: frozenset = field(default_factory=frozenset)
     shared_learning: bool = False
     learning_interval: float | None = None
+    learning_error_grid: int | None = None
 
     def step(self, graph_dt: float) -> float:
         """The step a graph made for ``graph_dt`` runs with here."""

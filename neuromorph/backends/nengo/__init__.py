@@ -109,7 +109,7 @@ class LoihiBackend(NengoBackend):
         return loihi_target()
 
     def traits(self) -> Traits:
-        from .loihi import LEARN_EPOCH, decode_gain, lif_rates, realized_tau
+        from .loihi import LEARN_EPOCH, PES_PRODUCT_SHIFT, decode_gain, lif_rates, realized_tau
 
         return Traits(name=self.name, dt=DT, fixed_dt=True, synapses=frozenset({"none", "lowpass"}), chip=True,
                       cuba=False,
@@ -117,7 +117,7 @@ class LoihiBackend(NengoBackend):
                       if_refractory=False,
                       lif_rates=lif_rates, decode=DecodePath(tau=0.005, latency=2 * DT, gain=decode_gain()),
                       realized_tau=realized_tau, weight_bits=8, learning_rules=frozenset({"PES"}),
-                      learning_interval=LEARN_EPOCH * DT)
+                      learning_interval=LEARN_EPOCH * DT, learning_error_grid=2**PES_PRODUCT_SHIFT)
 
     def resources_of(self, sim) -> dict | None:
         from .loihi import resources

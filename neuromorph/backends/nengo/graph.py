@@ -357,7 +357,7 @@ def build_learning(b: Nodes, edge: Connection) -> None:
                 nengo.Connection(error, gated[:post.size], synapse=None)
                 nengo.Connection(b.out[rule.gate][c], gated[post.size:], synapse=None)
                 error = gated
-            if b.loihi:  # errors on the chip's grid, where its learning engine's shift is exact
+            if b.loihi:  # errors on the chip's grid (Traits.learning_error_grid), where its shift is exact
                 from .loihi import ErrorGrid
 
                 grid = nengo.Node(ErrorGrid(post.size, seed=b.seed + c), size_in=post.size, size_out=post.size,
