@@ -83,18 +83,24 @@ class PES:
     NengoLoihi's on-chip learning. ``error_max``: the largest |e| expected (None: unknown); a
     chip that receives the error as small integers scales it so that this fills their range.
     ``gate``: a value node of size 1 whose value g multiplies the update (dW/dt = rate g e a^T;
-    None: g = 1), e.g. 0 while a network settles into a new input and 1 once it has."""
+    None: g = 1), e.g. 0 while a network settles into a new input and 1 once it has. ``decay``
+    (0 < decay <= 1): how far ``rate`` has decayed from the model's own over training (``rate``
+    includes it); the change a run learns shrinks with it, and a chip that learns the change in
+    fixed point may make its weights' step finer by as much."""
 
     error: str
     rate: float
     pre_tau: float
     error_max: float | None = None
     gate: str | None = None
+    decay: float = 1.0
 
     def check(self, where: str) -> None:
         _check_rate_and_trace(where, self.rate, self.pre_tau)
         if self.error_max is not None and not (math.isfinite(self.error_max) and self.error_max > 0):
             raise GraphError(f"{where}: learning error_max must be > 0 (got {self.error_max!r})")
+        if not (isinstance(self.decay, (int, float)) and 0 < self.decay <= 1):
+            raise GraphError(f"{where}: learning decay must be in (0, 1] (got {self.decay!r})")
 
     def __str__(self) -> str:
         gate = f", gate {self.gate!r}" if self.gate is not None else ""

@@ -404,12 +404,16 @@ def learning(graph: Graph, traits: Traits) -> Graph:
     grid = traits.learning_error_grid
     on_grid = (f" in multiples of {grid} levels (rounded stochastically on the host, so the learning engine's "
                "shift of each product is exact)" if grid else "")
+    decays = sorted({float(getattr(graph.edges[k].learning, "decay", 1.0)) for k in learned})
+    finer = (f" (their step finer as the rate has decayed: x {', '.join(f'{d:.3g}' for d in decays)})"
+             if traits.learning_step_follows_rate and min(decays) < 1 else "")
     sub = Substitution("learning.on_chip", "learning with float weights, errors and traces",
                        f"{traits.name}'s on-chip learning: the error arrives from the host as an 8-bit integer each "
-                       f"step{on_grid}, the learned weights have 8 bits and are rounded stochastically, the "
+                       f"step{on_grid}, the learned weights have 8 bits{finer} and are rounded stochastically, the "
                        f"presynaptic trace decays over whole steps (tau {shown})",
                        "the chip's learning engine computes in integers; its mean update is the rule's",
-                       {"edges": [graph.edges[k].name for k in learned], "error_grid_levels": grid})
+                       {"edges": [graph.edges[k].name for k in learned], "error_grid_levels": grid,
+                        "rate_decay": decays})
     return graph.replace(edges=tuple(edges)).substituted(sub)
 
 

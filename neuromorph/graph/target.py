@@ -69,6 +69,9 @@ class Traits:
     learning_error_grid : int or None
         The chip receives learning errors in multiples of this many integer levels (rounded
         stochastically on the host), where its learning engine's shift is exact; None: as they are.
+    learning_step_follows_rate : bool
+        The chip's learned weights get a step as much finer as a rule's rate has decayed (each run
+        learns a change on top of fixed starting weights).
     """
 
     name: str
@@ -90,6 +93,7 @@ class Traits:
     shared_learning: bool = False
     learning_interval: float | None = None
     learning_error_grid: int | None = None
+    learning_step_follows_rate: bool = False
 
     def step(self, graph_dt: float) -> float:
         """The step a graph made for ``graph_dt`` runs with here."""

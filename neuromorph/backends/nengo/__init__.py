@@ -69,7 +69,8 @@ class NengoBackend(SpikingBackend):
         built = self.network(graph, inputs, input_dt, duration, seed)
         sample_dt = sample_dt or graph.dt
         kind = self.name if self.on_chip(graph) else "nengo"
-        with quiet(), simulator(built.net, kind, seed, self.target(), built.decode_tau, dt=graph.dt) as sim:
+        with quiet(), simulator(built.net, kind, seed, self.target(), built.decode_tau, dt=graph.dt,
+                                pes_wgt_exp=built.pes_wgt_exp) as sim:
             if built.learned and self.on_chip(graph):
                 from .loihi import check_learning
 
@@ -117,7 +118,8 @@ class LoihiBackend(NengoBackend):
                       if_refractory=False,
                       lif_rates=lif_rates, decode=DecodePath(tau=0.005, latency=2 * DT, gain=decode_gain()),
                       realized_tau=realized_tau, weight_bits=8, learning_rules=frozenset({"PES"}),
-                      learning_interval=LEARN_EPOCH * DT, learning_error_grid=2**PES_PRODUCT_SHIFT)
+                      learning_interval=LEARN_EPOCH * DT, learning_error_grid=2**PES_PRODUCT_SHIFT,
+                      learning_step_follows_rate=True)
 
     def resources_of(self, sim) -> dict | None:
         from .loihi import resources

@@ -114,10 +114,10 @@ class SpikeCounter:
 
 
 def simulator(net, backend: str, seed: int, target: str | None = None, decode_tau: float | None = None,
-              dt: float = DT):
+              dt: float = DT, pes_wgt_exp: int | None = None):
     """Nengo's reference simulator (step ``dt``, s), or NengoLoihi's on ``target`` ('sim' or
     'loihi', dt = 1 ms); ``decode_tau`` (s) replaces NengoLoihi's filter on decoded on-chip
-    connections."""
+    connections; ``pes_wgt_exp`` the learned weights' exponent (None: NengoLoihi's)."""
     if backend == "nengo":
         return import_nengo().Simulator(net, dt=dt, seed=seed, progress_bar=False)
     nengo_loihi = import_loihi()
@@ -127,6 +127,8 @@ def simulator(net, backend: str, seed: int, target: str | None = None, decode_ta
     model.pes_error_scale = PES_ERROR_SCALE  # stated here, so error_gain uses the scale the chip gets
     if decode_tau is not None:
         model.decode_tau = decode_tau
+    if pes_wgt_exp is not None:
+        model.pes_wgt_exp = pes_wgt_exp
     return nengo_loihi.Simulator(net, model=model, dt=DT, seed=seed, target=target, progress_bar=False)
 
 

@@ -48,6 +48,7 @@ class Built:
     decode_tau: float | None = None
     learned: dict = field(default_factory=dict)  # edge name -> [nengo.Connection] per copy
     learned_from: dict = field(default_factory=dict)  # edge name -> weights its chip learning started above
+    pes_wgt_exp: int | None = None  # NengoLoihi's learned-weight exponent for this run (None: its default)
 
 
 def table_reader(values: np.ndarray, table_dt: float, sim_dt: float):
@@ -70,6 +71,7 @@ class Nodes:
         self.ens: dict = {}
         self.learned: dict = {}
         self.learned_from: dict = {}
+        self.pes_wgt_exp: int | None = None
         self.position = {name: p for p, name in enumerate(graph.topological_order())}
 
     def input_values(self, name: str, node) -> np.ndarray:
@@ -335,6 +337,11 @@ def build_learning(b: Nodes, edge: Connection) -> None:
     twin = b.loihi and rule.rate > 0 and bool(np.any(W))
     if twin:
         b.learned_from[edge.name] = W
+    if b.loihi and rule.rate > 0:  # the weights' step follows the rate (one exponent per run: the finest)
+        from .loihi import learned_weight_exponent
+
+        exponent = learned_weight_exponent(getattr(rule, "decay", 1.0))
+        b.pes_wgt_exp = exponent if b.pes_wgt_exp is None else min(b.pes_wgt_exp, exponent)
     for c in range(b.graph.copies):
         mid = nengo.Node(size_in=post.size, label=f"{edge.name}[{c}].decoded")
         if twin:
@@ -414,6 +421,7 @@ def network(graph, inputs=None, input_dt=None, duration: float = 0.0, seed: int 
             (build_decoded if isinstance(edge, Decoded) else build_connection)(b, edge)
         built.learned = b.learned
         built.learned_from = b.learned_from
+        built.pes_wgt_exp = b.pes_wgt_exp
         for name, node in graph.nodes.items():
             if node.spiking and name in b.ens:
                 built.counters[name] = []

@@ -49,6 +49,21 @@ class ErrorGrid:
         return self.step * np.floor(scaled + self.rng.random(self.size))
 
 
+#: NengoLoihi's learned-weight exponent (``Model.pes_wgt_exp``) for a rule at its full rate: the
+#: weights' step and range scale as 2^exponent, the trace's increment per spike as 2^-exponent.
+PES_WGT_EXP = 4
+
+
+def learned_weight_exponent(decay: float) -> int:
+    """``Model.pes_wgt_exp`` for a run whose learning rate has decayed by ``decay``: 4 +
+    round(log2 decay), at least 0. Each run learns a change on top of its start (the fixed twin),
+    and the change shrinks with the rate; a step that shrinks with it keeps the trace's increment
+    and lowers the noise of the stochastic rounding, which a decaying rate does not anneal (its
+    variance is set by the step). Digits, six epochs decaying by 0.6: 94.2 % with the step fixed,
+    95.1 % with it following the rate (Nengo in floats 95.3 %)."""
+    return max(0, PES_WGT_EXP + int(round(np.log2(decay))))
+
+
 #: The chip updates a learned weight every LEARN_EPOCH steps (NengoLoihi's ``Synapse.learn_epoch``:
 #: a trace update every 2 steps, learning every 2^1 trace updates).
 LEARN_EPOCH = 4

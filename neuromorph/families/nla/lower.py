@@ -166,7 +166,7 @@ def lower(model, weights, traits, copies: int = 1, nudging=None, learning: float
         # lanes average their updates: each copy learns at 1 / copies of the rate (targets that
         # run several copies of a learning graph sum their changes)
         factor = learning * sp.learning_eta / copies
-        learned = output_learning(model, st, keep, factor, nodes, edges, meta, hidden)
+        learned = output_learning(model, st, keep, factor, nodes, edges, meta, hidden, decay=min(learning, 1.0))
         if hidden:
             learned += hidden_learning(model, weights, st, factor, edges, meta)
         if sp.learning_eta != 1.0:
@@ -204,9 +204,9 @@ def etas(model, st) -> tuple:
 
 
 def output_learning(model, st, keep, eta_factor: float, nodes: dict, edges: list, meta: dict,
-                    hidden: bool = False) -> list:
+                    hidden: bool = False, decay: float = 1.0) -> list:
     r"""Make the edge into ``out`` learn (Eq 8 for the output layer) and add the node ``error``;
-    returns the substitutions.
+    returns the substitutions. ``decay``: the learning rate's decay over training so far.
 
     The edge holds W s keep (s the presynaptic rate scale, keep = 1 / (1 + beta)) and the trace a
     is the spike train low-passed with tau_syn, so r_bar = s a and dW/dt = eta e r_bar^T becomes
@@ -233,7 +233,7 @@ def output_learning(model, st, keep, eta_factor: float, nodes: dict, edges: list
         nodes["gate"] = Input(1)
         meta["learning_gate"] = {"input": "gate", "settle": settle, "source": "x"}
     rule = PES("error", rate=eta * scale * w_factor, pre_tau=model.spiking.tau_syn, error_max=error_max,
-               gate=None if settle is None else "gate")
+               gate=None if settle is None else "gate", decay=decay)
     edges[k] = Connection(edges[k].source, "out", edges[k].weights, edges[k].synapse, learning=rule)
     nodes["error"] = LI(st.n_out, tau=0.0)
     meta.setdefault("learned", {})[edges[k].name] = {"factor": w_factor, "layer": len(names) - 1}  # W w_factor
