@@ -664,3 +664,26 @@ def test_the_chip_learns_the_digits_output_layer_as_nengo_does(tmp_path):
     rate = api.simulate(spec.validate_data(data)[0], "rate")
     assert abs(rate.metrics["accuracy"] - chip) <= 0.02
     assert (out / "report.md").is_file()
+
+
+def test_the_chips_learned_weight_step_follows_the_decayed_rate():
+    """NengoLoihi builds the learned synapse with exponent 4 + round(log2 decay) (at least 0): a
+    rate decayed to a quarter learns its change in steps a quarter as large."""
+    from neuromorph.backends.nengo.common import simulator
+    from neuromorph.backends.nengo.graph import network
+    from neuromorph.backends.nengo.loihi import learned_weight_exponent
+
+    assert [learned_weight_exponent(d) for d in (1.0, 0.6, 0.36, 0.216, 0.13, 0.078, 1e-4)] == [4, 3, 3, 2, 1, 0, 0]
+    graph = pes_graph(5e-5, 0.015)
+    (edge,) = graph.edges
+    rule = PES("err", rate=5e-5, pre_tau=0.015, decay=0.25)
+    graph = graph.replace(edges=(Connection(edge.source, edge.target, edge.weights, edge.synapse, learning=rule),))
+    graph = legalize(graph, backends.get("loihi").traits())
+    (sub,) = [x for x in graph.substitutions if x.id == "learning.on_chip"]
+    assert "step finer as the rate has decayed: x 0.25" in sub.replacement
+    built = network(graph, inputs={"err": np.tile(ERROR, (10, 1))}, input_dt=DT, duration=0.01, loihi=True)
+    with simulator(built.net, "loihi", seed=0, target="sim", pes_wgt_exp=built.pes_wgt_exp) as sim:
+        exponents = {s.learning_wgt_exp for b in sim.model.blocks for s in b.synapses if s.learning}
+    assert exponents == {2}
+    with pytest.raises(GraphError, match="decay must be in"):
+        PES("err", rate=1.0, pre_tau=0.01, decay=0.0).check("edge 'x'")
