@@ -641,11 +641,12 @@ def test_errors_on_the_grid_keep_the_chips_weight_pairs_centred(monkeypatch):
 def test_the_chip_learns_the_digits_output_layer_as_nengo_does(tmp_path):
     """`neuromorph train tests/data/nla_digits_onchip.yaml -b nengo,loihi`: the output layer learns
     by PES from zero weights over the trained hidden layer (one lane, eta 10/s, six epochs decaying
-    by 0.6), on the chip in 8-bit integers and in Nengo's floats. The chip ends within 1.5 points
-    of Nengo (measured 94.2 % against 95.3 %; before the error grid its second epoch fell to
-    48.8 %), and the weights read back are what it learned: the rate model with them classifies
-    within 2 points of the chip (95.3 %). The issue's 95 % on the chip is not reached (see
-    docs/nengo.md)."""
+    by 0.6), on the chip in 8-bit integers (errors on a grid of 4 levels, the learned weights'
+    step following the decayed rate) and in Nengo's floats. The chip reaches the issue's 95 %
+    (measured 95.1 %, 427 of 449: by one image) within 1.5 points of Nengo (95.3 %); with a fixed
+    step it ended at 94.2 %, and before the error grid its second epoch fell to 48.8 %. The
+    weights read back are what it learned: the rate model with them classifies within 2 points
+    (95.8 %)."""
     from click.testing import CliRunner
 
     from neuromorph.cli import main
@@ -656,7 +657,7 @@ def test_the_chip_learns_the_digits_output_layer_as_nengo_does(tmp_path):
     assert result.exit_code == 0, result.output
     runs = {b: json.loads((out / b / "summary.json").read_text()) for b in ("nengo", "loihi")}
     chip, floats = runs["loihi"]["metrics"]["accuracy"], runs["nengo"]["metrics"]["accuracy"]
-    assert chip >= floats - 0.015, (runs["loihi"]["curve"], runs["nengo"]["curve"])
+    assert chip >= 0.95 and chip >= floats - 0.015, (runs["loihi"]["curve"], runs["nengo"]["curve"])
     ids = {s["id"] for s in runs["loihi"]["substitutions"]}
     assert {"learning.output_only", "learning.on_chip"} <= ids and "nla.inference_only" not in ids
     data = spec.to_data(api.load(spec_file))
