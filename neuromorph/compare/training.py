@@ -12,10 +12,9 @@ import json
 from pathlib import Path
 
 import jinja2
-import numpy as np
 
 from ..files import staged_dir, write_bytes_atomic, write_text_atomic
-from ..run.plots import POSITION_KEYS, _pyplot
+from ..run.plots import plot_learning_curves
 from ..run.simulate import json_default
 from .report import _joules, _num
 
@@ -49,26 +48,8 @@ def document(model_name: str, summaries: dict) -> dict:
 
 def plot_curves(doc: dict, path) -> None:
     """Every metric of the curves in its own panel, one line per backend."""
-    plt = _pyplot()
-    curves = {b: r["curve"] for b, r in doc["backends"].items()}
-    keys = list(dict.fromkeys(k for c in curves.values() for e in c for k in e if k not in POSITION_KEYS))
-    fig, axes = plt.subplots(1, max(1, len(keys)), figsize=(4.4 * max(1, len(keys)), 3.4), squeeze=False)
-    for ax, key in zip(axes[0], keys):
-        for backend, curve in curves.items():
-            xkey = "epoch" if curve and "epoch" in curve[0] else "time"
-            points = [(e.get(xkey, np.nan), e[key]) for e in curve if key in e]
-            ax.plot([p[0] for p in points], np.array([p[1] for p in points], dtype=float), "o-", ms=3,
-                    label=backend, lw=2.0 if backend == doc["reference"] else 1.2)
-            ax.set_xlabel("epoch" if xkey == "epoch" else "training time (s)")
-        ax.set_title(key.replace("_", " "))
-        ax.grid(alpha=0.3)
-        if "cost" in key:
-            ax.set_yscale("log")
-        ax.legend(fontsize=8)
-    fig.suptitle(f"{doc['model']}: learning on each backend", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    plot_learning_curves({b: r["curve"] for b, r in doc["backends"].items()},
+                         f"{doc['model']}: learning on each backend", path, reference=doc["reference"])
 
 
 def table(doc: dict) -> tuple[list, list]:

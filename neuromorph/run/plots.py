@@ -59,19 +59,29 @@ POSITION_KEYS = ("epoch", "time", "prelearn_epoch")
 def plot_learning_curve(model, curve: list, path) -> None:
     """The task's metrics over training, one panel per metric that any entry of the curve has
     (entries without it, such as pre-learning epochs without a test, are left out of its panel)."""
+    plot_learning_curves({model.name: curve}, model.name, path)
+
+
+def plot_learning_curves(curves: dict, title: str, path, reference: str | None = None) -> None:
+    """Several runs' curves (name -> curve), one panel per metric, one line per run (the
+    ``reference`` drawn thicker); a legend when there are several."""
     plt = _pyplot()
-    keys = list(dict.fromkeys(k for c in curve for k in c if k not in POSITION_KEYS))
-    xkey = "epoch" if curve and "epoch" in curve[0] else "time"
-    fig, axes = plt.subplots(1, max(1, len(keys)), figsize=(4.2 * max(1, len(keys)), 3.2), squeeze=False)
+    keys = list(dict.fromkeys(k for c in curves.values() for e in c for k in e if k not in POSITION_KEYS))
+    fig, axes = plt.subplots(1, max(1, len(keys)), figsize=(4.3 * max(1, len(keys)), 3.3), squeeze=False)
     for ax, key in zip(axes[0], keys):
-        points = [(c.get(xkey, np.nan), c[key]) for c in curve if key in c]
-        ax.plot([p[0] for p in points], np.array([p[1] for p in points], dtype=float), "o-", ms=3)
-        ax.set_xlabel("epoch" if xkey == "epoch" else "training time (s)")
+        for name, curve in curves.items():
+            xkey = "epoch" if curve and "epoch" in curve[0] else "time"
+            points = [(c.get(xkey, np.nan), c[key]) for c in curve if key in c]
+            ax.plot([p[0] for p in points], np.array([p[1] for p in points], dtype=float), "o-", ms=3, label=name,
+                    lw=2.0 if name == reference else 1.2)
+            ax.set_xlabel("epoch" if xkey == "epoch" else "training time (s)")
         ax.set_title(key.replace("_", " "))
         ax.grid(alpha=0.3)
         if "cost" in key:
             ax.set_yscale("log")
-    fig.suptitle(model.name, fontsize=10)
+        if len(curves) > 1:
+            ax.legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
