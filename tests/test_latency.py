@@ -16,8 +16,6 @@ from neuromorph.tasks import make_task
 from neuromorph.tasks.engines import (GraphEngine, lanes_of, per_presentation, presentations, window_means,
                                       with_gaps, without_gaps)
 
-from .conftest import short_of_the_bar
-
 ROOT = Path(__file__).resolve().parents[1]
 DIGITS = ROOT / "models" / "nla_digits.yaml"
 FAST = {"encoding": "regular", "synapse": "none", "readout": "count"}
@@ -393,14 +391,13 @@ BEST = {**FAST, "input_rate": 900.0, "rate_scale": 3.0, "calibrate": {"epochs": 
 @pytest.mark.slow
 @pytest.mark.parametrize("name, backend", [
     ("nla_digits", "loihi"), ("nla_digits", "nengo"), ("nla_digits", "brian2-spiking"),
-    pytest.param("nla_digits_fa", "loihi", marks=short_of_the_bar("gap 0.74 points at 50 ms (docs/latency.md)")),
-    pytest.param("nla_digits_fa", "nengo", marks=short_of_the_bar("gaps 2.67 / 0.89 points at 20 / 50 ms")),
-    ("nla_digits_fa", "brian2-spiking")])
+    ("nla_digits_fa", "loihi"), ("nla_digits_fa", "nengo"), ("nla_digits_fa", "brian2-spiking")])
 def test_best_choices_meet_the_bars_at_20_and_50_ms(backend, name):
     """The issue's bars for the best recorded choices, continuous stream, mean over spiking seeds
     0, 1, 2: gap to the rate model at its own presentation time <= 2 points at 20 ms and <= 0.5
-    at 50 ms; on Loihi, energy per inference on the Loihi 1 profile <= 1 uJ at 20 ms (measured
-    0.994 uJ). Gaps measured: docs/latency.md; with rate_scale 1, 8 to 16.5 points at 20 ms."""
+    at 50 ms; on Loihi, energy per inference on the Loihi 1 profile <= 1 uJ at 20 ms; at 100 ms
+    no less accurate than the design mapping. Gaps measured: docs/latency.md; with rate_scale 1,
+    8 to 16.5 points at 20 ms."""
     from neuromorph.hardware import energy, profile
     from neuromorph.run.simulate import simulate
 
@@ -417,13 +414,22 @@ def test_best_choices_meet_the_bars_at_20_and_50_ms(backend, name):
             print(f"  energy per inference {np.mean(joules) * 1e6:.3f} uJ")
             assert np.mean(joules) <= 1e-6
 
+    def at_100_ms(**spiking):
+        return float(np.mean([simulate(digits(0.1, lanes=32, name=name, seed=s, **spiking), backend,
+                                       spec_file=str(DIGITS)).summary["metrics"]["accuracy"] for s in (0, 1, 2)]))
+
+    best, design = at_100_ms(**BEST), at_100_ms()
+    print(f"  at 100 ms: {best:.4f} with the best choices, {design:.4f} as designed")
+    assert best >= design, (best, design)
+
 
 # -- the compiler's own choices (latency: auto) ---------------------------------------------------------
 def test_auto_compiles_for_the_presentation_time_and_records_why():
     """Shown for less than D = 2 tau_syn S + tau_rc (80 ms for the shipped nla_digits), ``auto``
-    counts spikes over the presentation, caps tau_syn at T / 40, raises Poisson inputs to 4 kHz and
-    makes the units 3 times as fast, each change recorded; at 100 ms the graph is the one the spec
-    states; choices the spec already makes stronger are kept."""
+    counts spikes over the presentation, caps tau_syn at T / 40, raises Poisson inputs to 4 kHz,
+    makes the units 3 times as fast and calibrates on the target's curve and counts, each change
+    recorded; at 100 ms the graph is the one the spec states; choices the spec already makes
+    stronger are kept."""
     from neuromorph.families.nla import latency
     from neuromorph.graph import Alpha, Integrator, LI, PoissonEncoder
 
@@ -438,14 +444,18 @@ def test_auto_compiles_for_the_presentation_time_and_records_why():
     assert [e.synapse.tau for e in g.edges if isinstance(e.synapse, Alpha)] == pytest.approx([0.0005] * 2)
     assert g.nodes["h1"].tau_rc == pytest.approx(0.02 / 3)
     ids = [s.id for s in g.substitutions]
-    assert {"latency.readout", "latency.tau_syn", "latency.input_rate", "latency.rate_scale"} <= set(ids)
+    assert {"latency.readout", "latency.tau_syn", "latency.input_rate", "latency.rate_scale",
+            "latency.calibrate", "weights.calibrated"} <= set(ids)
     assert "80 ms" in next(s for s in g.substitutions if s.id == "latency.tau_syn").why
-    # the weights read back through the realized scales are the trained ones
-    np.testing.assert_allclose(family.weights_from_graph(short, g, weights).W_in, weights.W_in, rtol=1e-12)
-    assert "latency.calibrate" not in ids  # Nengo's LIF curve is the exact one
+    # the weights read back through the realized scales are the ones calibrated for the counts
+    from neuromorph.families.nla.calibrate import calibrate
+
+    realized, _ = latency.realized(short, traits)
+    tuned, _ = calibrate(realized, weights, traits)
+    np.testing.assert_allclose(family.weights_from_graph(short, g, weights).W_in, tuned.W_in, rtol=1e-12)
+    assert "whole-step" not in next(s for s in g.substitutions if s.id == "latency.calibrate").why
     chip = family.lower(short, weights, backends.get("loihi").traits())
-    chip_ids = {s.id for s in chip.substitutions}
-    assert {"latency.calibrate", "weights.calibrated"} <= chip_ids
+    assert "whole-step" in next(s for s in chip.substitutions if s.id == "latency.calibrate").why
 
     fixed = family.lower(digits(0.1), weights, traits)
     at_100 = family.lower(digits(0.1, latency="auto"), weights, traits)
@@ -462,9 +472,7 @@ def test_auto_compiles_for_the_presentation_time_and_records_why():
 @pytest.mark.slow
 @pytest.mark.parametrize("name, backend", [
     ("nla_digits", "loihi"), ("nla_digits", "nengo"), ("nla_digits", "brian2-spiking"),
-    pytest.param("nla_digits_fa", "loihi", marks=short_of_the_bar("gap 1.04 points at 50 ms")),
-    pytest.param("nla_digits_fa", "nengo", marks=short_of_the_bar("gap 1.04 points at 50 ms")),
-    ("nla_digits_fa", "brian2-spiking")])
+    ("nla_digits_fa", "loihi"), ("nla_digits_fa", "nengo"), ("nla_digits_fa", "brian2-spiking")])
 def test_design_defaults_meet_the_gap_bars_through_auto(backend, name):
     """The shipped nla_digits.yaml and nla_digits_fa.yaml (Poisson inputs, alpha synapses,
     latency: auto), continuous stream, mean over spiking seeds 0, 1, 2, gap to the rate model at
@@ -517,6 +525,20 @@ def test_calibration_is_reproducible_from_the_seed_and_uses_the_training_split_o
     monkeypatch.setattr(digits_task, "load", noisy_test_split)
     blind, _ = calibrated()
     np.testing.assert_array_equal(blind.W_in, first.W_in)
+
+
+@pytest.mark.parametrize("name", ["nla_digits", "nla_digits_fa"])
+def test_calibration_ends_no_worse_on_the_training_split_than_it_started(name):
+    """The step falls linearly to zero, so the fit ends where the mean gradient leads. With a
+    constant step (eta 0.02, 10 epochs) nla_digits_fa's spiking seed 1 ended at 96.5 % of the
+    training split from 98.1 %, and lost 4.7 points on the test split in spikes (nengo, 20 ms)."""
+    from neuromorph.families.nla.calibrate import fit, steps
+
+    np.testing.assert_allclose(steps(0.02, 4), [0.02, 0.015, 0.01, 0.005])
+    for seed in (0, 1, 2):
+        model = digits(0.02, name=name, seed=seed, **FAST, rate_scale=3.0, calibrate={"epochs": 10, "eta": 0.02})
+        _, sub = fit(model, families.of(model).weights(model), backends.get("nengo").traits())
+        assert sub.detail["train_accuracy_after"] >= sub.detail["train_accuracy_before"], (seed, sub.detail)
 
 
 def test_calibrated_weights_reach_the_graph_and_loihi_uses_its_own_curve():

@@ -248,8 +248,8 @@ class PopulationSize:
 @dataclass(config=CONFIG, frozen=True)
 class Calibration:
     """Fine-tuning on the realized neuron (``spiking.calibrate``): ``epochs`` passes over the
-    training split in minibatches of ``batch``, gradient steps of ``eta`` (s^0: on a squared error
-    of output voltages)."""
+    training split in minibatches of ``batch``, gradient steps from ``eta`` (s^0: on a squared
+    error of output voltages) falling linearly to zero over the fit."""
 
     epochs: Annotated[int, Strict(), Field(ge=1, le=100)] = 10
     eta: PositiveReal = 0.02

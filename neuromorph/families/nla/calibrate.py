@@ -12,8 +12,8 @@ the calibration model therefore sends
 output voltages are linear in the last one. The weights are fine-tuned from the trained ones by
 minibatch gradient descent on :math:`\tfrac12 \lVert u_{out} - y \rVert^2` (y the task's targets)
 over the training split only, the gradient through h taken as rho'(J) (straight through the
-floor and the whole-step periods). Phases and minibatch order come from the spiking seed, so the
-same seed gives the same weights.
+floor and the whole-step periods), with a step that falls linearly from eta to zero over the fit.
+Phases and minibatch order come from the spiking seed, so the same seed gives the same weights.
 """
 
 from __future__ import annotations
@@ -119,12 +119,14 @@ def fit(model, weights, traits):
     rng = rng_for(spiking_seed(model), "calibrate")
     unit = units(model, traits)
     before = accuracy(unit, mats, X, labels)
+    starts = range(0, len(X), cfg.batch)
+    etas = iter(steps(cfg.eta, cfg.epochs * len(starts)))
     for _ in range(cfg.epochs):
         order = rng.permutation(len(X))
-        for start in range(0, len(X), cfg.batch):
+        for start in starts:
             idx = order[start:start + cfg.batch]
             phase = [rng.uniform(0, 1, (len(idx), W.shape[0])) for W, _ in mats[:-1]]
-            step(unit, mats, X[idx], Y[idx], phase, cfg.eta)
+            step(unit, mats, X[idx], Y[idx], phase, next(etas))
     after = accuracy(unit, mats, X, labels)
     out = weights.copy()
     out.W_in[st.layers[0]], out.b[st.layers[0]] = mats[0]
@@ -133,13 +135,19 @@ def fit(model, weights, traits):
     T = unit.window
     seen = f"spike counts over {T * 1e3:g} ms with random phases" if T is not None else "rates"
     sub = Substitution("weights.calibrated", "the trained weights",
-                       f"fine-tuned on {traits.name}'s LIF curve and {seen} ({cfg.epochs} epochs, eta {cfg.eta:g}, "
-                       f"batches of {cfg.batch}, training split)",
+                       f"fine-tuned on {traits.name}'s LIF curve and {seen} ({cfg.epochs} epochs, eta {cfg.eta:g} "
+                       f"falling linearly to 0, batches of {cfg.batch}, training split)",
                        "the compiled units do not compute the rate model's rho exactly; the network is fitted to "
                        "what they compute",
                        {"train_accuracy_before": before, "train_accuracy_after": after,
                         "seed": spiking_seed(model), "epochs": cfg.epochs})
     return out, sub
+
+
+def steps(eta: float, n: int) -> np.ndarray:
+    """The step sizes of ``n`` minibatches: eta (1 - i / n), falling linearly to zero, so the fit
+    ends where the gradient's mean leads and not wherever the last minibatches' noise left it."""
+    return eta * (1.0 - np.arange(n) / n)
 
 
 def step(unit: Units, mats, x, y, phase, eta) -> None:

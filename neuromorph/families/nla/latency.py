@@ -17,9 +17,9 @@ input code and the kind of synapse, and records each choice with its reason:
   noise 11 %; a chip takes them as several input neurons per pixel);
 - LIF units :data:`RATE_SCALE` times as fast (``rate_scale``: the same rate function, three times
   the spikes per window);
-- on a target whose LIF curve is not the exact one (Loihi's whole steps: ``Traits.lif_rates``),
-  calibration on that curve and the count read-out (``spiking.calibrate`` with its defaults): at
-  three times the rate the chip's refractory step caps strongly driven units.
+- calibration on the target's LIF curve and the count read-out (``spiking.calibrate`` with its
+  defaults): the read-out sees whole counts, and on a chip with whole-step rates (Loihi:
+  ``Traits.lif_rates``) the refractory step caps strongly driven units at three times the rate.
 
 The constants are the best measured choices at 20 and 50 ms (docs/latency.md). At T >= D the
 spec is compiled as written.
@@ -86,11 +86,19 @@ def realized(model, traits=None):
         changes["rate_scale"] = RATE_SCALE
         subs.append(Substitution("latency.rate_scale", f"rate_scale {sp.rate_scale:g}", f"rate_scale {RATE_SCALE:g}",
                                  f"{why}; units {RATE_SCALE:g} times as fast send that many more spikes per window"))
-    if traits is not None and traits.lif_rates is not None and sp.calibrate is None and "rate_scale" in changes:
+    if traits is not None and sp.calibrate is None and "rate_scale" in changes:
         changes["calibrate"] = Calibration()
-        subs.append(Substitution("latency.calibrate", "the trained weights", "calibrated on the target's LIF curve",
-                                 f"{why}; {traits.name}'s LIF rates are whole-step ones, and at {RATE_SCALE:g} times "
-                                 "the rate its refractory step caps strongly driven units"))
+        subs.append(Substitution("latency.calibrate", "the trained weights",
+                                 "calibrated on the target's LIF curve and spike counts", calibration_why(why, traits)))
     if not changes:
         return model, []
     return dataclasses.replace(model, spiking=dataclasses.replace(sp, **changes)), subs
+
+
+def calibration_why(why: str, traits) -> str:
+    """Why ``auto`` calibrates on the target with ``traits``."""
+    counts = "the read-out sees whole spike counts, not the rates the weights were trained on"
+    if traits.lif_rates is None:
+        return f"{why}; {counts}"
+    return (f"{why}; {counts}, and {traits.name}'s LIF rates are whole-step ones: at {RATE_SCALE:g} times the rate "
+            "its refractory step caps strongly driven units")
