@@ -5,6 +5,7 @@ the rate reference's trajectory instead of lagging it by 2 tau_syn."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import neuromorph as nm
 from neuromorph import backends
@@ -12,7 +13,7 @@ from neuromorph.families.bm import lower as bm_lower
 from neuromorph.families.bm import maths as bm_maths
 from neuromorph.families.bm import population
 
-from .conftest import MODELS
+from .conftest import MODELS, load_data
 
 
 def alpha_filtered(y: np.ndarray, tau: float, dt: float) -> np.ndarray:
@@ -96,3 +97,50 @@ def test_the_loop_gets_its_input_ahead_of_time():
         plain = loop_error(model, taus, system.signal, 5.0)
         assert np.all(mapped <= 0.05) and np.all(plain >= 2 * mapped), (taus, mapped, plain)
     assert "c = t1 t2 / (t1 + t2) = 50 ms" in bm_lower.input_ahead((0.1, 0.1)).replacement
+
+
+def kim_with(neurons: int, duration: float):
+    data = load_data("kim_fig3_solid")
+    data.setdefault("spiking", {})["neurons"] = neurons
+    data["time"]["duration"] = duration
+    model, problems = nm.spec.validate_data(data)
+    assert model is not None, problems
+    return model
+
+
+def test_an_ensemble_decoded_in_parts_computes_what_the_whole_does():
+    """An on-chip ensemble larger than a core's input axons is decoded in parts (legalize:
+    populations_on_cores): the same neurons, each part with its rows of the decoders, the parts'
+    values summed. Run side by side in Nengo (floats), the parted network's state follows the
+    whole one's to rounding, spike for spike."""
+    import dataclasses
+
+    from neuromorph.graph.legalize import populations_on_cores
+
+    model = kim_with(100, 0.3)
+    chip = dataclasses.replace(backends.get("loihi").traits(), input_axons=120)
+    whole = bm_lower.lower(model, chip)
+    parted = populations_on_cores(whole, chip)
+    n = whole.nodes["bm[0]"].size
+    assert [name for name in parted.nodes if name.startswith("bm[0]")] == ["bm[0].0", "bm[0].1", "bm[0].2"]
+    assert sum(parted.nodes[f"bm[0].{j}"].size for j in range(3)) == n > 2 * 120
+    assert any(s.id == "population.parts" for s in parted.substitutions)
+    assert sum(1 for e in parted.edges if e.source.startswith("bm[0].") and e.target.startswith("bm[0].")) == 9
+
+    nengo = backends.get("nengo")
+    runs = [nengo.run_graph(g, duration=0.3, sample_dt=0.001, seed=3) for g in (whole, parted)]
+    a, b = (r.probes["state[0]"] for r in runs)
+    assert np.ptp(a) > 0.1  # the state moves
+    np.testing.assert_allclose(b, a, atol=1e-9)
+
+
+@pytest.mark.slow  # 30-60 s: NengoLoihi builds 6000 neurons
+def test_a_population_beyond_a_cores_axons_fits_on_the_chip_in_parts(cli, spec_file):
+    """2000 neurons per dimension (6000 in the ensemble): before, the decode block needed 6000
+    input axons of a core's 4096 and `check` refused; decoded in parts it fits, and the estimate's
+    cores are the NengoLoihi build's."""
+    data = load_data("kim_fig3_solid")
+    data["spiking"] = {"neurons": 2000}
+    res = cli("check", spec_file(data), "-p", "loihi1")
+    assert res.code == 0, res.out + res.err
+    assert "fits: 14 core(s)" in res.out and "the loihi backend's own build: 14" in res.out

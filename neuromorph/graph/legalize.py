@@ -33,7 +33,7 @@ import dataclasses
 
 import numpy as np
 
-from .edges import Alpha, Connection, Lowpass
+from .edges import Alpha, Connection, Decoded, Lowpass
 from .network import Graph, Substitution
 from .nodes import (IF, LI, LIF, BernoulliEncoder, CubaLIF, GraphError, Input, Integrator, PoissonEncoder,
                     RegularEncoder, Signal)
@@ -417,8 +417,84 @@ def learning(graph: Graph, traits: Traits) -> Graph:
     return graph.replace(edges=tuple(edges)).substituted(sub)
 
 
+def _rows(value, idx):
+    """A per-neuron parameter (a number, (size,) or (copies, size)) for the neurons ``idx``."""
+    if value is None or np.ndim(value) == 0:
+        return value
+    return np.asarray(value)[..., idx]
+
+
+def _parted_edge(graph: Graph, edge, name: str, parts: list) -> list:
+    """Edges that replace ``edge`` once node ``name`` of ``graph`` became ``parts`` [(part name,
+    neuron indices)]: out of it, one per part with its decoders (or weight columns) and an equal
+    share of the history, so the parts' outputs sum to the whole's; into it, one per part (a
+    decoded value or an ensemble input to every part; weight rows into its neurons)."""
+    out = [edge]
+    size = graph.nodes[name].size
+    if edge.source == name:
+        history = None if edge.history is None else edge.history / len(parts)
+        if isinstance(edge, Decoded):
+            out = [dataclasses.replace(edge, source=p, decoders=edge.decoders[idx], history=history)
+                   for p, idx in parts]
+        else:
+            n_post = size if edge.target == name else graph.nodes[edge.target].size
+            W = edge.matrix(n_post, size)
+            out = [dataclasses.replace(edge, source=p, weights=W[:, idx], history=history) for p, idx in parts]
+    if edge.target == name:
+        if isinstance(edge, Decoded) or edge.into == "ensemble":
+            return [dataclasses.replace(e, target=p) for e in out for p, _ in parts]
+        return [dataclasses.replace(e, target=p, weights=_full(graph, e, size)[idx]) for e in out for p, idx in parts]
+    return out
+
+
+def _full(graph: Graph, edge, n_post: int) -> np.ndarray:
+    """The weights of ``edge`` as a matrix (a part's out-edge already has one)."""
+    w = np.asarray(edge.weights)
+    return w if w.ndim == 2 else edge.matrix(n_post, graph.nodes[edge.source].size)
+
+
+def populations_on_cores(graph: Graph, traits: Traits) -> Graph:
+    r"""Ensembles too large for one decode block: each on-chip ensemble with more neurons than a
+    core has input axons (``traits.input_axons``), and a decoded edge out of it, becomes the
+    fewest parts of at most that many neurons, each part keeping its neurons' tuning.
+
+    A decoded value is a sum over neurons, :math:`y = \sum_i d_i a_i = \sum_p \sum_{i \in p} d_i a_i`,
+    so each part decodes with its own rows of the decoders and the target adds the parts' values;
+    every part receives what the ensemble received. The network computes the same function; only
+    the decode neurons (one population per part and edge on the chip) see partial sums.
+    """
+    limit = traits.input_axons
+    if not traits.chip or traits.decode is None or limit is None:
+        return graph
+    probed = {p.node for p in graph.probes.values()}
+    big = [name for name, node in graph.nodes.items()
+           if isinstance(node, LIF) and node.encoders is not None and node.size > limit and name not in probed
+           and any(isinstance(e, Decoded) and e.source == name for e in graph.edges)
+           and not any(getattr(e, "learning", None) is not None for e in graph.edges if name in (e.source, e.target))]
+    if not big:
+        return graph
+    shown = []
+    for name in big:
+        node = graph.nodes[name]
+        m = -(-node.size // limit)
+        parts = [(f"{name}.{j}", idx) for j, idx in enumerate(np.array_split(np.arange(node.size), m))]
+        replacement = {p: dataclasses.replace(node, size=len(idx), bias=_rows(node.bias, idx), v0=_rows(node.v0, idx),
+                                              encoders=node.encoders[idx], gain=_rows(node.gain, idx))
+                       for p, idx in parts}
+        nodes = {k2: v2 for k, v in graph.nodes.items() for k2, v2 in (replacement.items() if k == name else [(k, v)])}
+        edges = [new for e in graph.edges for new in _parted_edge(graph, e, name, parts)]
+        graph = graph.replace(nodes=nodes, edges=tuple(edges))
+        shown.append(f"{name}: {node.size} neurons as {m} parts")
+    sub = Substitution("population.parts", "one ensemble per population",
+                       f"ensembles in parts of at most {limit} neurons ({', '.join(shown)}), each decoding with its "
+                       "own rows of the decoders, the parts' values summed by their targets",
+                       f"{traits.name}'s decode neurons take each presynaptic neuron as an input axon, {limit} per "
+                       "core; a decoded value is a sum over neurons, so parts compute the same function")
+    return graph.substituted(sub)
+
+
 PASSES = (step, learning, cuba_on_chip, synapses_on_chip, encoders_off_chip, if_split_on_chip, kicks_on_chip,
-          initial_voltages, refractory_on_grid, reset_modes, if_refractory, chip_records)
+          populations_on_cores, initial_voltages, refractory_on_grid, reset_modes, if_refractory, chip_records)
 
 
 def legalize(graph: Graph, traits: Traits) -> Graph:

@@ -72,6 +72,9 @@ class Traits:
     learning_step_follows_rate : bool
         The chip's learned weights get a step as much finer as a rule's rate has decayed (each run
         learns a change on top of fixed starting weights).
+    input_axons : int or None
+        Input axons of one core (None: no limit). Decode neurons take every presynaptic neuron of
+        a decoded edge as one, so larger ensembles are decoded in parts.
     """
 
     name: str
@@ -94,6 +97,7 @@ class Traits:
     learning_interval: float | None = None
     learning_error_grid: int | None = None
     learning_step_follows_rate: bool = False
+    input_axons: int | None = None
 
     def step(self, graph_dt: float) -> float:
         """The step a graph made for ``graph_dt`` runs with here."""

@@ -28,7 +28,7 @@ def traits(profile) -> Traits:
     return Traits(name=profile.name, dt=dt, fixed_dt=chip, cuba=not chip, synapses=synapses, chip=chip,
                   offchip_spikes_per_step=1 if chip else None,
                   settable_voltage=not chip, decode=decode, weight_bits=bits if chip else None, learning_rules=rules,
-                  reset_modes=frozenset(resets or RESETS))
+                  reset_modes=frozenset(resets or RESETS), input_axons=profile.core.input_axons.value)
 
 
 def graphs(model, profile, base_dir=None):

@@ -110,6 +110,8 @@ class LoihiBackend(NengoBackend):
         return loihi_target()
 
     def traits(self) -> Traits:
+        from nengo_loihi.block import MAX_IN_AXONS
+
         from .loihi import LEARN_EPOCH, PES_PRODUCT_SHIFT, decode_gain, lif_rates, realized_tau
 
         return Traits(name=self.name, dt=DT, fixed_dt=True, synapses=frozenset({"none", "lowpass"}), chip=True,
@@ -119,7 +121,7 @@ class LoihiBackend(NengoBackend):
                       lif_rates=lif_rates, decode=DecodePath(tau=0.005, latency=2 * DT, gain=decode_gain()),
                       realized_tau=realized_tau, weight_bits=8, learning_rules=frozenset({"PES"}),
                       learning_interval=LEARN_EPOCH * DT, learning_error_grid=2**PES_PRODUCT_SHIFT,
-                      learning_step_follows_rate=True)
+                      learning_step_follows_rate=True, input_axons=MAX_IN_AXONS)
 
     def resources_of(self, sim) -> dict | None:
         from .loihi import resources
