@@ -558,15 +558,16 @@ def test_calibrated_weights_reach_the_graph_and_loihi_uses_its_own_curve():
 @pytest.mark.slow
 def test_calibration_recovers_count_quantization_at_20_ms():
     """Units at the model's rates (rate_scale 1), regular inputs, counts, 20 ms, nengo, seeds 0-2:
-    fine-tuning on the count function (10 epochs, eta 0.02) lowers the gap by at least 2 points.
-    Measured on seed 0: 89.1 % -> 92.9 % (rate 97.3 %)."""
+    fine-tuning on the count function lowers the gap by at least 2 points. Here the fit has far to
+    go, so it takes eta 0.04 falling to 0 (the mean step of the former constant 0.02): measured
+    88.34 % -> 92.72 % (rate 97.3 %); with the default eta 0.02 falling, 89.83 %."""
     from neuromorph.run.simulate import simulate
 
     def mean(**extra):
         return float(np.mean([simulate(digits(0.02, lanes=32, seed=s, **FAST, **extra), "nengo",
                                        spec_file=str(DIGITS)).summary["metrics"]["accuracy"] for s in (0, 1, 2)]))
 
-    plain, tuned = mean(), mean(calibrate={"epochs": 10, "eta": 0.02})
+    plain, tuned = mean(), mean(calibrate={"epochs": 10, "eta": 0.04})
     print(f"\n  nengo at 20 ms: {plain:.4f} -> {tuned:.4f} calibrated")
     assert tuned >= plain + 0.02
 

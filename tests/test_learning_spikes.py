@@ -663,7 +663,7 @@ def test_the_chip_learns_the_digits_output_layer_as_nengo_does(tmp_path):
     data = spec.to_data(api.load(spec_file))
     data["weights"] = str(out / "loihi" / "weights.npz")
     rate = api.simulate(spec.validate_data(data)[0], "rate")
-    assert abs(rate.metrics["accuracy"] - chip) <= 0.02
+    assert abs(rate.summary["metrics"]["accuracy"] - chip) <= 0.02
     assert (out / "report.md").is_file()
 
 
