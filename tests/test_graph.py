@@ -150,3 +150,41 @@ def test_describe_lists_nodes_edges_probes_and_substitutions():
     assert "ens => read: decoded 3-d, synapse Alpha(10 ms), primed" in text
     assert "# substitution: [x.y] this -> that (because)" in text
     assert "probes: y = value of host, s = spikes of ens, v = voltage of read" in text
+
+
+def test_an_ensemble_in_parts_computes_what_the_whole_does_edge_by_edge():
+    """populations_on_cores on every kind of edge at an ensemble (inputs into its space and into
+    its neurons, decoded and neuron-to-neuron recurrence, decoded and direct read-outs with
+    history, two copies): 10 neurons on a chip of 4 input axons become parts of 4, 3 and 3, and
+    Nengo runs both graphs to the same read-outs (to rounding)."""
+    from neuromorph import backends
+    from neuromorph.graph import DecodePath
+    from neuromorph.graph.legalize import populations_on_cores
+
+    rng = np.random.default_rng(4)
+    n = 10
+    nodes = {"sig": Signal(rng.uniform(-1, 1, size=(40, 3)), 0.005),
+             "ens": LIF(n, bias=rng.uniform(0.5, 1.5, n), v0=rng.uniform(size=(2, n)), encoders=rng.normal(size=(n, 2)),
+                        gain=rng.uniform(1, 3, n)),
+             "read": LI(2, tau=0.01), "direct": LI(2, tau=0.01)}
+    edges = (Connection("sig", "ens", rng.normal(size=(2, 3)), Lowpass(0.005), into="ensemble"),
+             Connection("sig", "ens", rng.normal(size=(n, 3)), Lowpass(0.005)),
+             Decoded("ens", "ens", rng.normal(size=(n, 2)) * 0.01, None, Lowpass(0.05)),
+             Connection("ens", "ens", rng.normal(size=(n, n)) * 0.01, Lowpass(0.02)),
+             Decoded("ens", "read", rng.normal(size=(n, 2)) * 0.01, None, Lowpass(0.01),
+                     history=rng.normal(size=(3, 2)), history_dt=0.001),
+             Connection("ens", "direct", rng.normal(size=(2, n)) * 0.01, Lowpass(0.01), history=rng.normal(size=(3, 2)),
+                        history_dt=0.001))
+    probes = {"read": Probe("read", "value"), "direct": Probe("direct", "value")}
+    whole = Graph("g", nodes, edges, probes, dt=0.001, copies=2)
+    chip = Traits(name="chip", chip=True, decode=DecodePath(tau=0.005, latency=0.002, gain=1.0), input_axons=4)
+    parted = populations_on_cores(whole, chip)
+    assert [parted.nodes[f"ens.{j}"].size for j in range(3)] == [4, 3, 3] and "ens" not in parted.nodes
+    assert "ens" in whole.nodes and [s.id for s in parted.substitutions] == ["population.parts"]
+    assert populations_on_cores(whole, dataclasses.replace(chip, input_axons=n)) is whole
+
+    nengo = backends.get("nengo")
+    runs = [nengo.run_graph(g, duration=0.2, sample_dt=0.001, seed=2) for g in (whole, parted)]
+    for key in probes:
+        assert np.ptp(runs[0].probes[key]) > 1e-3
+        np.testing.assert_allclose(runs[1].probes[key], runs[0].probes[key], atol=1e-12, err_msg=key)
