@@ -437,8 +437,7 @@ def _parted_edge(graph: Graph, edge, name: str, parts: list) -> list:
             out = [dataclasses.replace(edge, source=p, decoders=edge.decoders[idx], history=history)
                    for p, idx in parts]
         else:
-            n_post = size if edge.target == name else graph.nodes[edge.target].size
-            W = edge.matrix(n_post, size)
+            W = _full(graph, edge, graph.nodes[edge.target].size)
             out = [dataclasses.replace(edge, source=p, weights=W[:, idx], history=history) for p, idx in parts]
     if edge.target == name:
         if isinstance(edge, Decoded) or edge.into == "ensemble":
@@ -451,6 +450,18 @@ def _full(graph: Graph, edge, n_post: int) -> np.ndarray:
     """The weights of ``edge`` as a matrix (a part's out-edge already has one)."""
     w = np.asarray(edge.weights)
     return w if w.ndim == 2 else edge.matrix(n_post, graph.nodes[edge.source].size)
+
+
+def _decoded_beyond(graph: Graph, name: str, limit: int) -> bool:
+    """Whether ``name`` is an ensemble of more than ``limit`` neurons with a decoded edge out of it
+    (and neither probed nor at a learning edge, which keep it whole)."""
+    node = graph.nodes[name]
+    if not (isinstance(node, LIF) and node.encoders is not None and node.size > limit):
+        return False
+    at = [e for e in graph.edges if name in (e.source, e.target)]
+    return (any(isinstance(e, Decoded) and e.source == name for e in at)
+            and not any(getattr(e, "learning", None) is not None for e in at)
+            and all(p.node != name for p in graph.probes.values()))
 
 
 def populations_on_cores(graph: Graph, traits: Traits) -> Graph:
@@ -466,11 +477,7 @@ def populations_on_cores(graph: Graph, traits: Traits) -> Graph:
     limit = traits.input_axons
     if not traits.chip or traits.decode is None or limit is None:
         return graph
-    probed = {p.node for p in graph.probes.values()}
-    big = [name for name, node in graph.nodes.items()
-           if isinstance(node, LIF) and node.encoders is not None and node.size > limit and name not in probed
-           and any(isinstance(e, Decoded) and e.source == name for e in graph.edges)
-           and not any(getattr(e, "learning", None) is not None for e in graph.edges if name in (e.source, e.target))]
+    big = [name for name in graph.nodes if _decoded_beyond(graph, name, limit)]
     if not big:
         return graph
     shown = []
@@ -478,10 +485,14 @@ def populations_on_cores(graph: Graph, traits: Traits) -> Graph:
         node = graph.nodes[name]
         m = -(-node.size // limit)
         parts = [(f"{name}.{j}", idx) for j, idx in enumerate(np.array_split(np.arange(node.size), m))]
-        replacement = {p: dataclasses.replace(node, size=len(idx), bias=_rows(node.bias, idx), v0=_rows(node.v0, idx),
-                                              encoders=node.encoders[idx], gain=_rows(node.gain, idx))
-                       for p, idx in parts}
-        nodes = {k2: v2 for k, v in graph.nodes.items() for k2, v2 in (replacement.items() if k == name else [(k, v)])}
+        nodes: dict = {}
+        for key, value in graph.nodes.items():  # the parts take the ensemble's place, in order
+            if key != name:
+                nodes[key] = value
+                continue
+            for p, idx in parts:
+                nodes[p] = dataclasses.replace(node, size=len(idx), bias=_rows(node.bias, idx), v0=_rows(node.v0, idx),
+                                               encoders=node.encoders[idx], gain=_rows(node.gain, idx))
         edges = [new for e in graph.edges for new in _parted_edge(graph, e, name, parts)]
         graph = graph.replace(nodes=nodes, edges=tuple(edges))
         shown.append(f"{name}: {node.size} neurons as {m} parts")
