@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from neuromorph.graph import (IF, LI, LIF, PES, AnalogEncoder, Alpha, BernoulliEncoder, Connection, CubaLIF, Decoded,
-                              Graph, GraphError, Host, Input, Integrator, Lowpass, PoissonEncoder, Probe,
+                              DoubleExp, Graph, GraphError, Host, Input, Integrator, Lowpass, PoissonEncoder, Probe,
                               RegularEncoder, Signal, Substitution, Traits, describe, legalize)
 from neuromorph.graph import serialize
 from neuromorph.graph.nodes import NODE_TYPES
@@ -47,6 +47,8 @@ def every_primitive() -> Graph:
         Connection("ifn", "cuba", rng.normal(size=(2, 2))), Connection("cuba", "cuba", rng.normal(size=(2, 2))),
         Connection("ens", "ens", rng.normal(size=(4, 4)), Lowpass(0.02)),  # recurrent
         Connection("ifn", "count", rng.normal(size=(2, 2))),
+        Connection("regular", "read", rng.normal(size=(2, 3)), DoubleExp(0.002, 0.02), history=rng.normal(size=(3, 2)),
+                   history_dt=0.001),
         Connection("ens", "host", rng.normal(size=(2, 4)), Lowpass(0.005),
                    learning=PES("read", rate=1e-3, pre_tau=0.01, error_max=0.5)),
     )
@@ -142,12 +144,13 @@ def test_unsupported_reset_mode_becomes_reset_to_zero_or_is_refused():
 
 def test_describe_lists_nodes_edges_probes_and_substitutions():
     text = describe(every_primitive())
-    assert "graph 'all': 13 nodes, 15 edges, dt = 0.5 ms, 2 copies" in text
+    assert "graph 'all': 13 nodes, 16 edges, dt = 0.5 ms, 2 copies" in text
     assert "learns by PES(rate 0.001, error 'read', trace 10 ms)" in text
     assert "count: Integrator x 2 (gain 2, bias" in text
     assert "ens: LIF x 4 (tau_rc 30 ms, tau_ref 1 ms, threshold 1.2, reset subtract to -0.1" in text
     assert "poisson -> ens: 4x3 weights" in text and "synapse Alpha(5 ms)" in text
     assert "ens => read: decoded 3-d, synapse Alpha(10 ms), primed" in text
+    assert "regular -> read: 2x3 weights" in text and "synapse DoubleExp(2 ms, 20 ms), primed" in text
     assert "# substitution: [x.y] this -> that (because)" in text
     assert "probes: y = value of host, s = spikes of ens, v = voltage of read" in text
 

@@ -25,8 +25,8 @@ import pytest
 
 from neuromorph import backends
 from neuromorph.backends.base import SpikingBackend
-from neuromorph.graph import (IF, LI, LIF, Alpha, BernoulliEncoder, Connection, Graph, Input, Integrator, Lowpass,
-                              PoissonEncoder, Probe, RegularEncoder, legalize)
+from neuromorph.graph import (IF, LI, LIF, Alpha, BernoulliEncoder, Connection, DoubleExp, Graph, Input, Integrator,
+                              Lowpass, PoissonEncoder, Probe, RegularEncoder, legalize)
 
 
 def spiking_backends() -> list:
@@ -70,7 +70,18 @@ def impulse_graph(synapse) -> Graph:
     return Graph("impulse", nodes, (Connection("src", "out", 2.0, synapse),), probes={"y": Probe("out")}, dt=0.0001)
 
 
-@pytest.mark.parametrize("synapse", [Lowpass(0.01), Alpha(0.005)], ids=["lowpass", "alpha"])
+def exact_kernel(synapse, s):
+    """The synapse's impulse response at times s >= 0 (s), written out per kind."""
+    if isinstance(synapse, Lowpass):
+        return np.exp(-s / synapse.tau) / synapse.tau
+    if isinstance(synapse, Alpha):
+        return s / synapse.tau**2 * np.exp(-s / synapse.tau)
+    t1, t2 = synapse.tau, synapse.tau2
+    return (np.exp(-s / t1) - np.exp(-s / t2)) / (t1 - t2)
+
+
+@pytest.mark.parametrize("synapse", [Lowpass(0.01), Alpha(0.005), DoubleExp(0.002, 0.01)],
+                         ids=["lowpass", "alpha", "double_exp"])
 def test_synapse_impulse_response(backend, synapse):
     step = 0.001
     spikes = np.zeros((100, 1))
@@ -81,15 +92,34 @@ def test_synapse_impulse_response(backend, synapse):
 
     def exact(s):
         s = np.clip(s, 0.0, None)
-        h = np.exp(-s / synapse.tau) / synapse.tau if isinstance(synapse, Lowpass) else \
-            s / synapse.tau**2 * np.exp(-s / synapse.tau)
-        return 2.0 * h * (s > 0)
+        return 2.0 * exact_kernel(synapse, s) * (s > 0)
 
     shifts = np.linspace(0.0, 2 * legal.dt, 41)
     error = np.min([np.abs(y[1:] - exact(t[1:] - 0.01 - s)) for s in shifts], axis=0)
     peak = np.max(exact(t - 0.01))
     assert np.max(error) <= 0.02 * peak
     assert np.sum(y) * step == pytest.approx(2.0, rel=0.05)  # unit-area kernel times the weight
+
+
+def test_a_primed_two_stage_filter_starts_where_its_past_left_it(backend):
+    """A DoubleExp edge whose input was c for a long time before t = 0 and is 0 after: both stages
+    start at c, so the output is the free response c (t1 e^(-t/t1) - t2 e^(-t/t2)) / (t1 - t2),
+    within 1 % of c from the third step on, allowing up to two steps' delay (a primed Lowpass in the
+    same graph: c e^(-t/tau))."""
+    t1, t2, c = 0.004, 0.02, 1.5
+    past = np.full((1600, 1), c)  # 0.4 s, 0.25 ms apart (Brian2 integrates it by the trapezoid rule)
+    nodes = {"src": Input(1), "two": LI(1), "one": LI(1)}
+    edges = (Connection("src", "two", 1.0, DoubleExp(t1, t2), history=past, history_dt=0.00025),
+             Connection("src", "one", 1.0, Lowpass(t2), history=past, history_dt=0.00025))
+    graph = Graph("primed", nodes, edges, probes={"two": Probe("two"), "one": Probe("one")}, dt=0.0001)
+    _, rec = run(backend, graph, 0.1, inputs={"src": np.zeros((100, 1))}, input_dt=0.001, sample_dt=0.001)
+    t = rec.t[2:]
+    exact = {"two": lambda s: c * (t1 * np.exp(-s / t1) - t2 * np.exp(-s / t2)) / (t1 - t2),
+             "one": lambda s: c * np.exp(-s / t2)}
+    for key, free in exact.items():
+        y = rec.probes[key][2:, 0, 0]
+        error = np.min([np.abs(y - free(np.clip(t - s, 0.0, None))) for s in np.linspace(0.0, 0.002, 21)], axis=0)
+        assert np.max(error) <= 0.01 * c, key
 
 
 def test_affine_chain_of_values(backend):

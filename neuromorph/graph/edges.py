@@ -8,7 +8,8 @@ with W (size_b x size_a) its ``weights`` and h the synapse's impulse response (u
   weight w raises an LIF voltage by w (1 - e^(-dt/tau_rc)) / dt (about w / tau_rc) before the
   target's threshold is checked;
 - :class:`Lowpass`: :math:`h(t) = e^{-t/\tau}/\tau`;
-- :class:`Alpha`: :math:`h(t) = (t/\tau^2)\,e^{-t/\tau}` (two Lowpass(tau) stages in series).
+- :class:`Alpha`: :math:`h(t) = (t/\tau^2)\,e^{-t/\tau}` (two Lowpass(tau) stages in series);
+- :class:`DoubleExp`: Lowpass(tau) then Lowpass(tau2), :math:`h(t) = (e^{-t/\tau} - e^{-t/\tau_2})/(\tau - \tau_2)`.
 
 Spike trains are sums of Dirac impulses (units 1/s), so a filtered spike train is a rate in Hz.
 
@@ -62,8 +63,44 @@ class Alpha:
         return f"Alpha({self.tau * 1e3:g} ms)"
 
 
-Synapse = Lowpass | Alpha | None
-SYNAPSE_TYPES = {"Lowpass": Lowpass, "Alpha": Alpha}
+@dataclass(frozen=True, eq=False)
+class DoubleExp:
+    r"""Two first-order stages in series, Lowpass(tau) then Lowpass(tau2) (s): transfer function
+    :math:`1/((\tau s + 1)(\tau_2 s + 1))`, mean delay tau + tau2; Alpha(tau) when tau2 = tau.
+    Spikes enter the first stage."""
+
+    tau: float
+    tau2: float
+
+    def check(self, where: str) -> None:
+        for tau in (self.tau, self.tau2):
+            if not (isinstance(tau, (int, float)) and math.isfinite(tau) and tau > 0):
+                raise GraphError(f"{where}: synapse time constants must be > 0 s (got {tau!r})")
+
+    def __str__(self) -> str:
+        return f"DoubleExp({self.tau * 1e3:g} ms, {self.tau2 * 1e3:g} ms)"
+
+
+Synapse = Lowpass | Alpha | DoubleExp | None
+SYNAPSE_TYPES = {"Lowpass": Lowpass, "Alpha": Alpha, "DoubleExp": DoubleExp}
+
+
+def stages(syn: Synapse) -> tuple[float, ...]:
+    """The time constants (s) of a synapse's first-order stages, in the order a signal passes them."""
+    if syn is None:
+        return ()
+    if isinstance(syn, DoubleExp):
+        return (syn.tau, syn.tau2)
+    return (syn.tau, syn.tau) if isinstance(syn, Alpha) else (syn.tau,)
+
+
+def scaled(syn: Synapse, k: float) -> Synapse:
+    """``syn`` with every time constant times k."""
+    if syn is None:
+        return None
+    if isinstance(syn, DoubleExp):
+        return DoubleExp(syn.tau * k, syn.tau2 * k)
+    return type(syn)(syn.tau * k)
 
 
 def synapse_name(syn: Synapse) -> str:

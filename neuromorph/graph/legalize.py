@@ -33,7 +33,7 @@ import dataclasses
 
 import numpy as np
 
-from .edges import Alpha, Connection, Decoded, Lowpass
+from .edges import Alpha, Connection, Decoded, DoubleExp, Lowpass, scaled, stages
 from .network import Graph, Substitution
 from .nodes import (IF, LI, LIF, BernoulliEncoder, CubaLIF, GraphError, Input, Integrator, PoissonEncoder,
                     RegularEncoder, Signal)
@@ -88,7 +88,7 @@ def rescaled_time(graph: Graph, traits: Traits) -> Graph:
     for e in graph.edges:
         if not isinstance(e, Connection):
             raise GraphError(f"edge {e.name!r}: a discrete-time graph on a fixed clock takes plain connections only")
-        syn = None if e.synapse is None else type(e.synapse)(e.synapse.tau * k)
+        syn = scaled(e.synapse, k)
         weights = e.weights * k if graph.nodes[e.source].spiking else e.weights
         edges.append(dataclasses.replace(e, synapse=syn, weights=weights, history=None))
     sub = Substitution("dt.rescaled", f"the graph's step, {graph.dt * 1e3:g} ms",
@@ -124,18 +124,22 @@ def synapses_on_chip(graph: Graph, traits: Traits) -> Graph:
     edges, taus = [], []
     for e in graph.edges:
         decoded_on_chip = isinstance(e, Connection) and e.learning is not None and on_chip(graph, e.source, traits)
-        if isinstance(e.synapse, Alpha) and (on_chip(graph, e.target, traits) or decoded_on_chip):
-            taus.append(e.synapse.tau)
-            e = dataclasses.replace(e, synapse=Lowpass(2 * e.synapse.tau), history=None)
+        if isinstance(e.synapse, (Alpha, DoubleExp)) and (on_chip(graph, e.target, traits) or decoded_on_chip):
+            taus.append(stages(e.synapse))
+            e = dataclasses.replace(e, synapse=Lowpass(sum(stages(e.synapse))), history=None)
         edges.append(e)
     if not taus:
         return graph
-    shown = ", ".join(f"{t * 1e3:g}" for t in sorted(set(taus)))
-    after = ", ".join(f"{2 * t * 1e3:g}" for t in sorted(set(taus)))
-    sub = Substitution("synapse.alpha_on_chip", f"alpha synapse (tau = {shown} ms) into on-chip neurons",
-                       f"Lowpass({after} ms)",
-                       f"{traits.name} filters with one first-order low-pass per compartment; Lowpass(2 tau) keeps the "
-                       "alpha kernel's mean delay 2 tau and noise power 1/(4 tau)")
+    pairs = sorted(set(taus))
+    alphas = [f"{a * 1e3:g}" for a, b in pairs if a == b]
+    doubles = [f"{a * 1e3:g} then {b * 1e3:g}" for a, b in pairs if a != b]
+    shown = "; ".join(([f"alpha synapse (tau = {', '.join(alphas)} ms)"] if alphas else [])
+                      + ([f"two-stage synapse ({', '.join(doubles)} ms)"] if doubles else []))
+    after = ", ".join(f"{(a + b) * 1e3:g}" for a, b in pairs)
+    sub = Substitution("synapse.alpha_on_chip", f"{shown} into on-chip neurons", f"Lowpass({after} ms)",
+                       f"{traits.name} filters with one first-order low-pass per compartment; Lowpass(tau1 + tau2) "
+                       "keeps the kernel's mean delay (2 tau for an alpha synapse, whose noise power 1/(4 tau) it "
+                       "also keeps)")
     return graph.replace(edges=tuple(edges)).substituted(sub)
 
 

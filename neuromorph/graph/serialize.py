@@ -18,11 +18,17 @@ FORMAT = "neuromorph.graph/1"
 
 
 def _synapse_data(syn):
-    return None if syn is None else {"type": type(syn).__name__, "tau": syn.tau}
+    return None if syn is None else {"type": type(syn).__name__, **dataclasses.asdict(syn)}
 
 
 def _synapse(data):
-    return None if data is None else SYNAPSE_TYPES[data["type"]](data["tau"])
+    if data is None:
+        return None
+    if data.get("type") not in SYNAPSE_TYPES:
+        from ..errors import unknown_name
+
+        raise GraphError(unknown_name("synapse type", data.get("type"), list(SYNAPSE_TYPES)))
+    return SYNAPSE_TYPES[data["type"]](**{k: v for k, v in data.items() if k != "type"})
 
 
 def _learning_data(rule):

@@ -38,7 +38,7 @@ import numpy as np
 from ..errors import NeuromorphError
 from ..graph import (IF, LI, LIF, AnalogEncoder, BernoulliEncoder, Connection, CubaLIF, Decoded, Graph, Host, Input,
                      Integrator, PoissonEncoder, Probe, RegularEncoder, Signal)
-from ..graph.edges import Alpha
+from ..graph.edges import stages
 
 INTEGRATIONS = ("euler", "exponential")
 #: The step a file is read with when it does not say (snnTorch, Lava and the NIR paper's files).
@@ -338,8 +338,9 @@ class _Export:
             self.affine(source, edge.target, W * self.scale(edge.target, spikes))
 
     def stages(self, edge, W: np.ndarray, spikes: bool) -> str:
-        """LI stages for a filtered edge (Lowpass: one, Alpha: two); returns the last stage's name."""
-        taus = [edge.synapse.tau] * (2 if isinstance(edge.synapse, Alpha) else 1)
+        """LI stages for a filtered edge (Lowpass: one, Alpha and DoubleExp: two); returns the last
+        stage's name."""
+        taus = stages(edge.synapse)
         n = W.shape[0]
         weights, source = W, self.name[edge.source]
         for k, tau in enumerate(taus):

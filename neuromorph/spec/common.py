@@ -262,8 +262,9 @@ class Spiking:
 
     ``dt`` (s): step of the spiking simulation (NengoLoihi fixes 1 ms and records that);
     ``tau_syn`` (s): time constant of the alpha synapses, kernel (t / tau^2) exp(-t / tau);
-    ``tau_recurrent`` (s): the alpha synapses of population-coded recurrent dynamics (longer,
-    because decoding errors enter the dynamics divided by 2 tau);
+    ``tau_recurrent`` (s): population-coded recurrent dynamics off chip use two first-order
+    stages, 20 ms then 2 tau - 20 ms: an alpha synapse's mean delay 2 tau (long, because decoding
+    errors enter the dynamics divided by it) with a short first stage (a smaller mapping error);
     ``input_rate`` (Hz): Poisson rate of an input at rate 1 (rate coding);
     ``unit_rate`` (Hz): the rate of a threshold-linear unit (hard sigmoid, relu) at rho = 1, as an
     integrate-and-fire neuron;

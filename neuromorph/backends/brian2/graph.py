@@ -13,7 +13,8 @@ Synapse filters live in the target group, one set of variables per incoming edge
   ``v = a_m v + (1 - a_m)(bias + I)``;
 - Lowpass(tau): ``dI_e/dt = -I_e/tau``, a spike adds ``w / tau``; a value source drives
   ``dI_e/dt = (X_e - I_e)/tau`` with ``X_e`` the weighted sum of its values;
-- Alpha(tau): two such stages, ``a_e`` then ``I_e``.
+- Alpha(tau): two such stages, ``a_e`` then ``I_e``; DoubleExp(tau, tau2) the same with the second
+  stage's time constant ``tau2_e``.
 
 A decoded edge gets its own group of d filter units per copy (spikes add decoder rows), summed into
 the target as gain_i e_i . T y. A learning edge (:class:`~neuromorph.graph.PES`) has every
@@ -40,7 +41,7 @@ import numpy as np
 from ...equations import Group, Monitor, Program, Readout, Syn, TimedInput
 from ...graph import (IF, LI, LIF, PES, AnalogEncoder, BernoulliEncoder, Connection, CubaLIF, Decoded, Dendritic,
                       GraphError, Host, Input, Integrator, PoissonEncoder, RegularEncoder, Signal)
-from ...graph.edges import Alpha, Lowpass
+from ...graph.edges import DoubleExp, Lowpass, stages
 from ...spikes import RASTER_NEURONS, RASTER_SECONDS
 
 #: Host functions as Brian2 expressions of the summed input X.
@@ -75,17 +76,24 @@ def block_pairs(W: np.ndarray, copies: int, n_pre: int, n_post: int):
     return i, j, np.tile(W[post, pre], copies)
 
 
-def primed(history, history_dt: float, tau: float, alpha: bool):
-    """Filter states at t = 0 from the filter's input before t = 0 ((steps, n), oldest first):
-    Lowpass: I = int e^(-s/tau)/tau u(-s) ds; Alpha: a = the same, I = int s/tau^2 e^(-s/tau) u(-s) ds."""
+def primed(history, history_dt: float, taus) -> dict:
+    """Filter states at t = 0 from the filter's input before t = 0 ((steps, n), oldest first), for
+    first-order stages of time constants ``taus`` (s): a = int e^(-s/t1)/t1 u(-s) ds (the first
+    stage; I when it is the only one) and I = int h(s) u(-s) ds with the two-stage kernel
+    h(s) = (e^(-s/t1) - e^(-s/t2)) / (t1 - t2), (s/t^2) e^(-s/t) when t1 = t2."""
     ago = (len(history) - 1 - np.arange(len(history))) * history_dt
     weights = np.full(len(history), history_dt)
     weights[[0, -1]] /= 2  # trapezoid rule
-    first = (np.exp(-ago / tau) / tau * weights) @ history
-    if not alpha:
+    t1 = taus[0]
+    first = (np.exp(-ago / t1) / t1 * weights) @ history
+    if len(taus) == 1:
         return {"I": first}
-    second = (ago / tau**2 * np.exp(-ago / tau) * weights) @ history
-    return {"a": first, "I": second}
+    t2 = taus[1]
+    if np.isclose(t1, t2, rtol=1e-9, atol=0.0):
+        kernel = ago / t1**2 * np.exp(-ago / t1)
+    else:
+        kernel = (np.exp(-ago / t1) - np.exp(-ago / t2)) / (t1 - t2)
+    return {"a": first, "I": (kernel * weights) @ history}
 
 
 class Builder:
@@ -313,17 +321,28 @@ def filter_lines(var: str, syn, driven: str | None) -> tuple[list, str, str | No
         return [f"d{var}/dt = {rhs}/{tau} : 1", f"{tau} : second (constant, shared)"], var, var
     a = f"a_{var}"
     rhs = f"({driven} - {a})" if driven else f"-{a}"
-    return ([f"d{a}/dt = {rhs}/{tau} : 1", f"d{var}/dt = ({a} - {var})/{tau} : 1",
-             f"{tau} : second (constant, shared)"],
-            var, a)
+    second = f"tau2_{var}" if isinstance(syn, DoubleExp) else tau
+    lines = [f"d{a}/dt = {rhs}/{tau} : 1", f"d{var}/dt = ({a} - {var})/{second} : 1",
+             f"{tau} : second (constant, shared)"]
+    if second != tau:
+        lines.append(f"{second} : second (constant, shared)")
+    return lines, var, a
+
+
+def filter_taus(var: str, syn) -> dict:
+    """Initial values of a synapse filter's time constants (see :func:`filter_lines`)."""
+    out = {f"tau_{var}": (syn.tau, "second")}
+    if isinstance(syn, DoubleExp):
+        out[f"tau2_{var}"] = (syn.tau2, "second")
+    return out
 
 
 def prime(b: Builder, target: str, var: str, edge, width_copies: int) -> None:
     if edge.synapse is not None:
-        b.init[target][f"tau_{var}"] = (edge.synapse.tau, "second")
+        b.init[target].update(filter_taus(var, edge.synapse))
     if edge.history is None or edge.synapse is None:
         return
-    states = primed(np.asarray(edge.history), edge.history_dt, edge.synapse.tau, isinstance(edge.synapse, Alpha))
+    states = primed(np.asarray(edge.history), edge.history_dt, stages(edge.synapse))
     b.init[target][var] = np.tile(states["I"], width_copies)
     if "a" in states:
         b.init[target][f"a_{var}"] = np.tile(states["a"], width_copies)
@@ -549,10 +568,9 @@ def build_decoded(b: Builder, k: int, edge: Decoded) -> None:
     dec = f"d{k}"
     lines, out, hit = filter_lines("y", edge.synapse, None)
     b.groups[dec] = Group(dec, copies * d, model="\n".join(lines), method="exponential_euler",
-                          init={"tau_y": (edge.synapse.tau, "second")})
+                          init=filter_taus("y", edge.synapse))
     if edge.history is not None:
-        states = primed(np.asarray(edge.history), cast(float, edge.history_dt), edge.synapse.tau,
-                        isinstance(edge.synapse, Alpha))
+        states = primed(np.asarray(edge.history), cast(float, edge.history_dt), stages(edge.synapse))
         b.groups[dec].init["y"] = np.tile(states["I"], copies)
         if "a" in states:
             b.groups[dec].init["a_y"] = np.tile(states["a"], copies)

@@ -62,30 +62,33 @@ def hardware_name(backend: str, target: str | None) -> str:
     return "Loihi chip (NxSDK)" if target == "loihi" else "Loihi emulator (NengoLoihi target 'sim', CPU)"
 
 
-def make_primed(kind: str, tau: float, X0=None):
-    """A Nengo synapse ('alpha' or 'lowpass', time constant tau in s) whose state starts at X0
+def make_primed(base, X0=None):
+    """The Nengo synapse ``base`` (Lowpass, Alpha or a LinearFilter) with its state starting at X0
     (the state-space vector of Nengo's discretized filter; None: at rest)."""
-    nengo = import_nengo()
-    base = nengo.Alpha if kind == "alpha" else nengo.Lowpass
+    args = (base.tau,) if hasattr(base, "tau") else (base.num, base.den)
 
-    class Primed(base):  # type: ignore[valid-type,misc]  # base chosen at runtime from nengo
+    class Primed(type(base)):  # type: ignore[misc]  # base chosen at runtime from nengo
         def make_state(self, shape_in, shape_out, dt, dtype=None, y0=0):
             state = super().make_state(shape_in, shape_out, dt, dtype=dtype, y0=y0)
             if X0 is not None:
                 state["X"][...] = X0
             return state
 
-    Primed.__name__ = base.__name__
-    return Primed(tau)
+    Primed.__name__ = type(base).__name__
+    return Primed(*args)
 
 
 def filter_state(synapse, inputs: np.ndarray, dt: float = DT) -> np.ndarray:
-    """The state of ``synapse`` after it has filtered ``inputs`` ((steps, n), oldest first)."""
-    A, B, _, _ = synapse._get_ss(dt)
+    """The state of ``synapse`` after it has filtered ``inputs`` ((steps, n), oldest first), in the
+    form Nengo's step keeps it: x = A x + B u for filters of several states; for one state without
+    passthrough (Lowpass) Nengo keeps the output C x itself."""
+    A, B, C, D = synapse._get_ss(dt)
     B = np.asarray(B, dtype=float).reshape(-1, 1)
     X = np.zeros((A.shape[0], inputs.shape[1]))
     for u in inputs:
         X = A @ X + B * u[None, :]
+    if A.shape[0] == 1 and not np.any(D):
+        X = np.asarray(C, dtype=float).reshape(1, 1) @ X
     return X
 
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from ...graph import (IF, LI, LIF, AnalogEncoder, BernoulliEncoder, Connection, CubaLIF, Decoded, GraphError, Host,
                       Input, Integrator, PoissonEncoder, RegularEncoder, Signal)
-from ...graph.edges import Alpha
+from ...graph.edges import Alpha, DoubleExp
 from ...spikes import RASTER_NEURONS
 from .common import SpikeCounter, bernoulli_type, filter_state, import_loihi, import_nengo, make_primed
 
@@ -262,18 +262,25 @@ NODE_BUILDERS: dict[type, Callable[..., None]] = {
     Host: build_host}
 
 
+def base_synapse(syn):
+    """The Nengo synapse of a graph synapse: Lowpass, Alpha, or a LinearFilter with the
+    transfer function 1 / ((tau s + 1)(tau2 s + 1)) for DoubleExp."""
+    nengo = import_nengo()
+    if isinstance(syn, DoubleExp):
+        return nengo.LinearFilter([1.0], [syn.tau * syn.tau2, syn.tau + syn.tau2, 1.0])
+    return nengo.Alpha(syn.tau) if isinstance(syn, Alpha) else nengo.Lowpass(syn.tau)
+
+
 def nengo_synapse(syn, history=None, history_dt=None, dt=0.001):
     """The Nengo synapse of a graph synapse, its state primed from ``history`` (oldest first)."""
-    nengo = import_nengo()
     if syn is None:
         return None
-    kind = "alpha" if isinstance(syn, Alpha) else "lowpass"
+    base = base_synapse(syn)
     if history is None:
-        return nengo.Alpha(syn.tau) if kind == "alpha" else nengo.Lowpass(syn.tau)
+        return base
     step = max(1, int(round(dt / history_dt)))
     sampled = np.asarray(history)[::-1][::step][::-1]  # every dt, ending at t = 0
-    base = nengo.Alpha(syn.tau) if kind == "alpha" else nengo.Lowpass(syn.tau)
-    return make_primed(kind, syn.tau, filter_state(base, sampled, dt))
+    return make_primed(base, filter_state(base, sampled, dt))
 
 
 def build_connection(b: Nodes, edge: Connection) -> None:
