@@ -122,7 +122,8 @@ def mapping_for(model, traits):
         if taus[0] != taus[1]:
             subs.append(two_stage(tau, taus))
         subs.append(input_ahead(taus))
-        return population.build(model, half_grid(model), taus, effective_tau_ref(traits, sp)), subs
+        return population.build(model, half_grid(model), taus, effective_tau_ref(traits, sp),
+                                reg=population.REG_OFF_CHIP), subs
     top = top_rate(traits, sp)
     lo, hi = sp.max_rates
     capped = (min(lo, CHIP_RATE_SHARE * top * 0.8), min(hi, CHIP_RATE_SHARE * top))
@@ -234,7 +235,7 @@ def lower(model, traits, copies: int = 1) -> Graph:
     dt = traits.step(sp.dt)
     mapping, subs = mapping_for(model, traits)
     system, chip = mapping.system, traits.decode is not None
-    span = 8 * max(sp.tau_recurrent if chip else max(mapping.taus), sp.tau_syn)  # history of the filters' input
+    span = 8 * max(sp.tau_recurrent, sp.tau_syn)
     history = population.past(system, span, mapping.signal)[::-1]  # (steps, 3, n): oldest first, HISTORY_DT apart
     scales = np.array([p.scale[2] for p in mapping.populations])
     nodes: dict[str, Node] = {}
