@@ -143,7 +143,7 @@ def test_an_ensemble_decoded_in_parts_computes_what_the_whole_does():
 
     model = kim_with(100, 0.3)
     chip = dataclasses.replace(backends.get("loihi").traits(), input_axons=120)
-    whole = bm_lower.lower(model, chip)
+    whole = bm_lower.lower(model, dataclasses.replace(chip, input_axons=None))  # one ensemble (no bm.replicas)
     parted = populations_on_cores(whole, chip)
     n = whole.nodes["bm[0]"].size
     assert [name for name in parted.nodes if name.startswith("bm[0]")] == ["bm[0].0", "bm[0].1", "bm[0].2"]
@@ -158,13 +158,45 @@ def test_an_ensemble_decoded_in_parts_computes_what_the_whole_does():
     np.testing.assert_allclose(b, a, atol=1e-9)
 
 
-@pytest.mark.slow  # 30-60 s: NengoLoihi builds 6000 neurons
-def test_a_population_beyond_a_cores_axons_fits_on_the_chip_in_parts(cli, spec_file):
-    """2000 neurons per dimension (6000 in the ensemble): before, the decode block needed 6000
-    input axons of a core's 4096 and `check` refused; decoded in parts it fits, and the estimate's
-    cores are the NengoLoihi build's."""
+def test_beyond_a_decode_blocks_axons_a_synapse_becomes_independent_replicas():
+    """On a decode-neuron target, a synapse's 3 x neurons that one decode block cannot take
+    (``traits.input_axons``) become the fewest independent ensembles that fit (bm.replicas): each
+    with its own tuning, input and loop, no edge between them, the read-out the average of their
+    read-outs."""
+    import dataclasses
+
+    model = kim_with(100, 0.3)
+    loihi = backends.get("loihi").traits()
+    one = bm_lower.lower(model, dataclasses.replace(loihi, input_axons=None))
+    three = bm_lower.lower(model, dataclasses.replace(loihi, input_axons=120))
+    names = [n for n in three.nodes if n.startswith("bm[0]")]
+    assert names == ["bm[0]#0", "bm[0]#1", "bm[0]#2"]
+    assert [three.nodes[n].size for n in names] == [100, 100, 100]
+    loops = [e for e in three.edges if e.source.startswith("bm[") and e.target.startswith("bm[")]
+    assert sorted((e.source, e.target) for e in loops) == [(n, n) for n in names]
+    assert all(isinstance(e.synapse, type(one.edges[1].synapse)) for e in loops)
+    reads = {e.source: e for e in three.edges if e.target == "state[0]"}
+    assert set(reads) == set(names)
+    assert one.nodes["bm[0]"].size == 300 and "bm.replicas" not in {s.id for s in one.substitutions}
+    sub = next(s for s in three.substitutions if s.id == "bm.replicas")
+    assert sub.detail == {"replicas": 3}
+    encoders = [three.nodes[n].encoders for n in names]
+    assert not np.array_equal(encoders[0], encoders[1])
+    mapping, _ = bm_lower.mapping_for(model, dataclasses.replace(loihi, input_axons=120))
+    for n, pop in zip(names, mapping.replicas[0]):  # each read-out: a third of the replica's own decoders
+        np.testing.assert_allclose(reads[n].weights, pop.readout.T / 3)
+        assert np.array_equal(three.nodes[n].encoders, pop.ens.encoders)
+
+
+@pytest.mark.slow  # 40-90 s: NengoLoihi builds 6000 and 12000 neurons
+@pytest.mark.parametrize("neurons, cores", [(2000, 10), (4000, 18)])
+def test_a_population_beyond_a_cores_axons_fits_on_the_chip_as_replicas(cli, spec_file, neurons, cores):
+    """2000 and 4000 neurons per dimension (6000 and 12000 per synapse): one ensemble needed more
+    input axons than a decode block has (`check` refused at 2000), decoded in parts it needed more
+    output axons than a core has at 4000 (1000 neurons x 6 target blocks > 4096); as independent
+    replicas (bm.replicas) both fit, and the estimate's cores are the NengoLoihi build's."""
     data = load_data("kim_fig3_solid")
-    data["spiking"] = {"neurons": 2000}
+    data["spiking"] = {"neurons": neurons}
     res = cli("check", spec_file(data), "-p", "loihi1")
     assert res.code == 0, res.out + res.err
-    assert "fits: 14 core(s)" in res.out and "the loihi backend's own build: 14" in res.out
+    assert f"fits: {cores} core(s)" in res.out and f"the loihi backend's own build: {cores}" in res.out

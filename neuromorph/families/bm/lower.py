@@ -129,12 +129,35 @@ def mapping_for(model, traits):
     capped = (min(lo, CHIP_RATE_SHARE * top * 0.8), min(hi, CHIP_RATE_SHARE * top))
     taus = (traits.tau(LOOP_TAU), traits.tau(DECODE_TAU) + traits.decode.latency)
     icpt = (min(sp.intercepts[0], CHIP_INTERCEPT_MAX), min(sp.intercepts[1], CHIP_INTERCEPT_MAX))
+    m = replicas_for(traits, sp.neurons)
     mapping = population.build(model, half_grid(model), taus, sp.tau_ref, rate_fn=lif_rates(traits, sp),
-                               max_rates=capped, intercepts=icpt)
-    for pop in mapping.populations:
-        pop.recurrent = pop.recurrent / traits.decode.gain
+                               max_rates=capped, intercepts=icpt, replicas=m)
+    for group in mapping.replicas:
+        for pop in group:
+            pop.recurrent = pop.recurrent / traits.decode.gain
     subs += chip_substitutions(model, traits, taus, icpt, capped, top) + [input_ahead(taus)]
+    if m > 1:
+        subs.append(replicas_substitution(traits, sp.neurons, m))
     return mapping, subs
+
+
+def replicas_for(traits, neurons: int) -> int:
+    """Independent ensembles per synapse on a decode-neuron target: the fewest whose 3 x
+    ``neurons`` neurons each fit one decode block (``traits.input_axons`` input axons)."""
+    limit = traits.input_axons
+    return 1 if limit is None else -(-3 * neurons // limit)
+
+
+def replicas_substitution(traits, neurons: int, m: int) -> Substitution:
+    return Substitution("bm.replicas", f"one ensemble of {3 * neurons} neurons per synapse",
+                        f"{m} independent ensembles of about {3 * neurons // m} neurons per synapse, each with its "
+                        "own tuning, loop and decode neurons; the read-out averages them",
+                        f"a decode block takes at most {traits.input_axons} input axons; one ensemble decoded in "
+                        "parts sends every part through every part's decode neurons, whose spike noise adds up "
+                        "(kim_fig3_solid, loihi: 0.163 / 0.136 at 2000 per dimension against 0.119 / 0.133 at "
+                        "1000), and at 4000 per dimension the parts need more output axons than a core has; "
+                        "independent loops keep one decode path each, and their errors partly average out",
+                        {"replicas": m})
 
 
 def input_ahead(taus) -> Substitution:
@@ -246,31 +269,34 @@ def lower(model, traits, copies: int = 1) -> Graph:
         nodes["s"] = Signal(np.asarray(mapping.signal(grid)).reshape(len(grid), -1) / scales, model.time.dt / 2)
     rng = rng_for(spiking_seed(model), "spiking", "v0")
     steps = int(round(model.time.duration / dt))
-    for k, pop in enumerate(mapping.populations):
-        ens, name = pop.ens, f"bm[{k}]"
-        s0 = float(s_of(mapping.signal, k)(0.0)) / pop.scale[2] if chip else 0.0
-        bias = ens.biases + ens.gains * ens.encoders[:, 2] * s0  # chip: s(0) as a bias current
-        nodes[name] = LIF(ens.n, sp.tau_rc, sp.tau_ref, bias=bias, v0=rng.uniform(0, 1, ens.n), v_min=0.0,
-                          encoders=ens.encoders, gain=ens.gains)
-        if chip:
-            times = np.arange(steps + 2) * dt
-            ahead = s_of(mapping.signal, k)(times) / pop.scale[2] - s0
-            target = np.column_stack([free_response(mapping, k)(times), ahead])
-            nodes[f"input[{k}]"] = Signal(chip_input(target, traits.tau(DECODE_TAU), dt), dt)
-            edges.append(Connection(f"input[{k}]", name, np.eye(3), into="ensemble"))
-        else:
-            select = np.zeros((3, len(scales)))
-            select[2, k] = 1.0
-            edges.append(Connection("s", name, select, into="ensemble"))
-        rates = ens.rates(history[:, :, k] / pop.scale)  # (steps, n) along the trajectory before t = 0
-        if chip:
-            edges.append(Decoded(name, name, pop.recurrent, INTO_STATE, Lowpass(LOOP_TAU)))
-        else:
-            edges.append(Decoded(name, name, pop.recurrent, INTO_STATE, recurrent_synapse(mapping.taus),
-                                 history=rates @ pop.recurrent, history_dt=population.HISTORY_DT))
+    for k, group in enumerate(mapping.replicas):
+        s0 = float(s_of(mapping.signal, k)(0.0)) / group[0].scale[2] if chip else 0.0
+        for r, pop in enumerate(group):
+            ens, name = pop.ens, f"bm[{k}]" if len(group) == 1 else f"bm[{k}]#{r}"
+            bias = ens.biases + ens.gains * ens.encoders[:, 2] * s0  # chip: s(0) as a bias current
+            nodes[name] = LIF(ens.n, sp.tau_rc, sp.tau_ref, bias=bias, v0=rng.uniform(0, 1, ens.n), v_min=0.0,
+                              encoders=ens.encoders, gain=ens.gains)
+            if chip and r == 0:
+                times = np.arange(steps + 2) * dt
+                ahead = s_of(mapping.signal, k)(times) / pop.scale[2] - s0
+                target = np.column_stack([free_response(mapping, k)(times), ahead])
+                nodes[f"input[{k}]"] = Signal(chip_input(target, traits.tau(DECODE_TAU), dt), dt)
+            if chip:
+                edges.append(Connection(f"input[{k}]", name, np.eye(3), into="ensemble"))
+            else:
+                select = np.zeros((3, len(scales)))
+                select[2, k] = 1.0
+                edges.append(Connection("s", name, select, into="ensemble"))
+            rates = ens.rates(history[:, :, k] / pop.scale)  # (steps, n) along the trajectory before t = 0
+            if chip:
+                edges.append(Decoded(name, name, pop.recurrent, INTO_STATE, Lowpass(LOOP_TAU)))
+            else:
+                edges.append(Decoded(name, name, pop.recurrent, INTO_STATE, recurrent_synapse(mapping.taus),
+                                     history=rates @ pop.recurrent, history_dt=population.HISTORY_DT))
+            read = pop.readout / len(group)  # the read-out averages the replicas
+            edges.append(Connection(name, f"state[{k}]", read.T, Alpha(sp.tau_syn), history=rates @ read,
+                                    history_dt=population.HISTORY_DT))
         nodes[f"state[{k}]"] = LI(2)
-        edges.append(Connection(name, f"state[{k}]", pop.readout.T, Alpha(sp.tau_syn), history=rates @ pop.readout,
-                                history_dt=population.HISTORY_DT))
         probes[f"state[{k}]"] = Probe(f"state[{k}]", "value")
     notes = population.notes(mapping, sp.tau_syn)
     if not chip:

@@ -19,7 +19,7 @@ stay exactly 0 from p(0) = 0 (Eqs 25-26 are homogeneous in p) and are not repres
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -58,9 +58,10 @@ class Mapping:
     """The population code of a BM model: one :class:`SynapseCode` per synapse."""
 
     system: object
-    populations: list
+    populations: list  # per synapse, its first replica
     taus: tuple  # (t1, t2) of the recurrent synapse (s)
     reg: float = REG  # decoder regularization, relative to the largest rate
+    replicas: list = field(default_factory=list)  # per synapse, every replica (the first is populations[k])
 
     @property
     def signal(self):
@@ -69,7 +70,7 @@ class Mapping:
 
     @property
     def n_neurons(self) -> int:
-        return sum(p.ens.n for p in self.populations)
+        return sum(p.ens.n for group in self.replicas for p in group)
 
 
 #: Rate trajectories already computed in this process, by the spec's canonical JSON.
@@ -151,7 +152,7 @@ def feedback(x, f, jac, taus) -> np.ndarray:
 
 
 def build(model, s_times, taus, tau_ref: float, rate_fn=None, max_rates=None, intercepts=None,
-          reg: float = REG) -> Mapping:
+          reg: float = REG, replicas: int = 1) -> Mapping:
     """The population code of ``model``.
 
     Parameters
@@ -171,6 +172,10 @@ def build(model, s_times, taus, tau_ref: float, rate_fn=None, max_rates=None, in
         Range of intercepts instead of ``spiking.intercepts``.
     reg : float
         Decoder regularization, relative to the largest rate.
+    replicas : int
+        Independent ensembles per synapse that share its 3 ``spiking.neurons`` neurons (as equal
+        as they divide), each with its own tuning and decoders; the first is the one a single
+        ensemble would be.
     """
     system = bm.resolve(model)
     if np.any(system.y0[2:] != 0):
@@ -182,22 +187,27 @@ def build(model, s_times, taus, tau_ref: float, rate_fn=None, max_rates=None, in
     rng = rng_for(spiking_seed(model), "spiking", "points")
     t_ref, ref_mu, ref_w = reference(model)
     ref_s = np.asarray(signal(t_ref)).reshape(len(t_ref), -1)
-    pops = []
+    groups = []
+    sizes = [len(part) for part in np.array_split(np.arange(3 * sp.neurons), replicas)]
     for k in range(system.n):
-        ens = make_ensemble(rng_for(spiking_seed(model), "spiking", "ensemble", str(k)), 3 * sp.neurons, 3,
-                            max_rates or sp.max_rates, intercepts or sp.intercepts, sp.tau_rc, tau_ref)
-        ens.rate_fn = rate_fn
         scale = np.array([R_mu[k], R_w[k], R_s[k]])
         # evaluation points: half over the whole ball, half near the states the rate reference visits
         visited = np.stack([ref_mu[:, k], ref_w[:, k], ref_s[:, k]], axis=1) / scale
         near = visited[rng.integers(0, len(visited), 3000)] + rng.normal(0, 0.03, (3000, 3))
         pts = np.concatenate([unit_ball(rng, 3000, 3), near[np.linalg.norm(near, axis=1) < 1]])
         f, jac = dynamics(scale, system.params, k)
-        rec = decoders(ens, pts, feedback(pts, f, jac, taus), reg=reg)
+        target = feedback(pts, f, jac, taus)
         read = feedback(pts, f, jac, (sp.tau_syn, sp.tau_syn))  # cancels the read-out synapse's delay
-        out = decoders(ens, pts, read, reg=reg) * scale[:2]
-        pops.append(SynapseCode(ens=ens, scale=scale, recurrent=rec, readout=out))
-    return Mapping(system=system, populations=pops, taus=tuple(taus), reg=reg)
+        group = []
+        for r, n in enumerate(sizes):
+            key = str(k) if r == 0 else f"{k}.{r}"
+            ens = make_ensemble(rng_for(spiking_seed(model), "spiking", "ensemble", key), n, 3,
+                                max_rates or sp.max_rates, intercepts or sp.intercepts, sp.tau_rc, tau_ref)
+            ens.rate_fn = rate_fn
+            group.append(SynapseCode(ens=ens, scale=scale, recurrent=decoders(ens, pts, target, reg=reg),
+                                     readout=decoders(ens, pts, read, reg=reg) * scale[:2]))
+        groups.append(group)
+    return Mapping(system=system, populations=[g[0] for g in groups], taus=tuple(taus), reg=reg, replicas=groups)
 
 
 def past(system, span: float, signal=None) -> np.ndarray:
@@ -217,11 +227,12 @@ def past(system, span: float, signal=None) -> np.ndarray:
 
 
 def notes(mapping, read_tau: float) -> list:
-    p = mapping.populations[0]
+    p, m = mapping.populations[0], len(mapping.replicas[0])
     t1, t2 = mapping.taus
     synapse = f"alpha synapse, tau = {t1 * 1e3:g} ms" if t1 == t2 else \
         f"two-stage synapse, tau = {t1 * 1e3:g} ms and {t2 * 1e3:g} ms"
-    return [f"population coding: per synapse one ensemble of {p.ens.n} LIF neurons represents "
+    ensembles = f"one ensemble of {p.ens.n}" if m == 1 else f"{m} independent ensembles of about {p.ens.n}"
+    return [f"population coding: per synapse {ensembles} LIF neurons represents "
             f"(mu/{p.scale[0]:.3g}, w/{p.scale[1]:.3g}, s/{p.scale[2]:.3g}) (ranges: rate reference x margin)",
             f"recurrent decoders realize dx/dt = f(x) through the {synapse}: "
             "g = x + (t1 + t2) f + t1 t2 (df/dx) f",
