@@ -97,18 +97,40 @@ def test_nengo_kim_within_the_fidelity_bar_across_spiking_seeds(name):
     every seed <= 0.08. Measured (mean, worst seed; mu / w): kim_fig3_solid 0.040 / 0.046, 0.043 /
     0.049; kim_fig3_dotted 0.035 / 0.044, 0.039 / 0.046; kim_fig5 0.035 / 0.032, 0.037 / 0.034."""
     from neuromorph.compare.metrics import ci95
+
+    for v, errors in kim_errors(name, 1200, "nengo", range(8)).items():
+        print(f"{name} {v} nrmse by spiking seed", np.round(errors, 3))
+        assert ci95(errors)["ci95"][1] <= 0.05 and max(errors) <= 0.08, (v, errors)
+
+
+def kim_errors(name: str, neurons: int, backend: str, seeds) -> dict:
+    """nrmse of mu and w against the rate model, per spiking seed, at ``neurons`` per dimension."""
     from neuromorph.compare.runner import with_spiking_seed
 
     data = load_data(name)
-    data["spiking"] = {**data.get("spiking", {}), "neurons": 1200}
+    data["spiking"] = {**data.get("spiking", {}), "neurons": neurons}
     model, problems = nm.spec.validate_data(data)
     assert model is not None, problems
     rate = nm.simulate(model).result
-    runs = [nm.simulate(with_spiking_seed(model, s), backend="nengo").result for s in range(8)]
-    for v in ("mu", "w"):
-        errors = [nrmse(rate.traces[v], run.traces[v]) for run in runs]
-        print(f"{name} {v} nrmse by spiking seed", np.round(errors, 3))
-        assert ci95(errors)["ci95"][1] <= 0.05 and max(errors) <= 0.08, (v, errors)
+    runs = [nm.simulate(with_spiking_seed(model, s), backend=backend).result for s in seeds]
+    return {v: [nrmse(rate.traces[v], run.traces[v]) for run in runs] for v in ("mu", "w")}
+
+
+@pytest.mark.slow  # nengo 3 min, loihi 25 min
+@pytest.mark.parametrize("backend", ["nengo", "loihi"])
+def test_kim_error_does_not_rise_with_neurons(backend):
+    """#18: kim_fig3_solid from 500 to 4000 neurons per dimension, spiking seeds 0-3: the mean
+    over seeds of the worse of mu's and w's nrmse does not rise from one size to the next, and at
+    4000 it is at most 60 % of 500's. On Loihi larger synapses become independent replicas
+    (bm.replicas: 2 at 2000, 3 at 4000); decoded in parts instead, 2000 was worse than 1000 and 4000
+    did not fit. Measured in docs/kim.md."""
+    sizes, means = (500, 1000, 2000, 4000), []
+    for n in sizes:
+        errors = kim_errors("kim_fig3_solid", n, backend, range(4))
+        means.append(float(np.mean(np.maximum(errors["mu"], errors["w"]))))
+    print(f"\n  {backend}: worse of mu, w by neurons {dict(zip(sizes, np.round(means, 3)))}")
+    assert all(b <= a for a, b in zip(means, means[1:])), means
+    assert means[-1] <= 0.6 * means[0], means
 
 
 @pytest.mark.xdist_group("digits_rate")

@@ -191,8 +191,11 @@ def chip_substitutions(model, traits, taus, icpt, capped, top) -> list:
                      "NengoLoihi's Preset10 decode neurons scale their output by about 1.02 (their "
                      "least-squares gain over [-1, 1]); the loop needs unit gain"),
         Substitution("initial.chip_input", "initial state (mu, w)(0) in the synapses' memory",
-                     "the host input also carries the loop's free response from x(0), as if the trajectory "
-                     "were under way at t = 0", "on-chip synapse states cannot be set"),
+                     "x(0) enters as a constant current in the neurons' biases (with s(0)); the host input "
+                     "carries the rest of the loop's free response from x(0), as if the trajectory were under "
+                     "way at t = 0", "on-chip synapse states cannot be set, and the input's 200 ms filter "
+                     "cannot deliver a start away from 0 in time: its inverse asked for up to 96 times the "
+                     "input neurons' range in the first step (kim_fig5), and was clipped"),
         Substitution("loihi.decode_tau", f"the decode filter's default of {traits.decode.tau * 1e3:g} ms",
                      f"{DECODE_TAU * 1e3:g} ms",
                      "the decode neurons re-encode the recurrent signal as spikes; a long filter after them "
@@ -271,15 +274,18 @@ def lower(model, traits, copies: int = 1) -> Graph:
     steps = int(round(model.time.duration / dt))
     for k, group in enumerate(mapping.replicas):
         s0 = float(s_of(mapping.signal, k)(0.0)) / group[0].scale[2] if chip else 0.0
+        free = free_response(mapping, k)
+        x0 = free(0.0) if chip else np.zeros(2)  # scaled (mu, w)(0)
         for r, pop in enumerate(group):
             ens, name = pop.ens, f"bm[{k}]" if len(group) == 1 else f"bm[{k}]#{r}"
-            bias = ens.biases + ens.gains * ens.encoders[:, 2] * s0  # chip: s(0) as a bias current
+            # chip: x(0) and s(0) as a bias current
+            bias = ens.biases + ens.gains * (ens.encoders[:, :2] @ x0 + ens.encoders[:, 2] * s0)
             nodes[name] = LIF(ens.n, sp.tau_rc, sp.tau_ref, bias=bias, v0=rng.uniform(0, 1, ens.n), v_min=0.0,
                               encoders=ens.encoders, gain=ens.gains)
             if chip and r == 0:
                 times = np.arange(steps + 2) * dt
                 ahead = s_of(mapping.signal, k)(times) / pop.scale[2] - s0
-                target = np.column_stack([free_response(mapping, k)(times), ahead])
+                target = np.column_stack([free(times) - x0, ahead])
                 nodes[f"input[{k}]"] = Signal(chip_input(target, traits.tau(DECODE_TAU), dt), dt)
             if chip:
                 edges.append(Connection(f"input[{k}]", name, np.eye(3), into="ensemble"))
