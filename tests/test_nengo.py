@@ -89,6 +89,19 @@ def test_loihi_kim_fig3_within_twenty_percent_across_spiking_seeds(kim_rate):
     assert ci95(errors)["ci95"][1] <= 0.20
 
 
+def kim_errors(name: str, neurons: int, backend: str, seeds) -> dict:
+    """nrmse of mu and w against the rate model, per spiking seed, at ``neurons`` per dimension."""
+    from neuromorph.compare.runner import with_spiking_seed
+
+    data = load_data(name)
+    data["spiking"] = {**data.get("spiking", {}), "neurons": neurons}
+    model, problems = nm.spec.validate_data(data)
+    assert model is not None, problems
+    rate = nm.simulate(model).result
+    runs = [nm.simulate(with_spiking_seed(model, s), backend=backend).result for s in seeds]
+    return {v: [nrmse(rate.traces[v], run.traces[v]) for run in runs] for v in ("mu", "w")}
+
+
 @pytest.mark.slow  # 2-4 min per model
 @pytest.mark.parametrize("name", ["kim_fig3_solid", "kim_fig3_dotted", "kim_fig5"])
 def test_nengo_kim_within_the_fidelity_bar_across_spiking_seeds(name):
@@ -103,20 +116,7 @@ def test_nengo_kim_within_the_fidelity_bar_across_spiking_seeds(name):
         assert ci95(errors)["ci95"][1] <= 0.05 and max(errors) <= 0.08, (v, errors)
 
 
-def kim_errors(name: str, neurons: int, backend: str, seeds) -> dict:
-    """nrmse of mu and w against the rate model, per spiking seed, at ``neurons`` per dimension."""
-    from neuromorph.compare.runner import with_spiking_seed
-
-    data = load_data(name)
-    data["spiking"] = {**data.get("spiking", {}), "neurons": neurons}
-    model, problems = nm.spec.validate_data(data)
-    assert model is not None, problems
-    rate = nm.simulate(model).result
-    runs = [nm.simulate(with_spiking_seed(model, s), backend=backend).result for s in seeds]
-    return {v: [nrmse(rate.traces[v], run.traces[v]) for run in runs] for v in ("mu", "w")}
-
-
-@pytest.mark.slow  # 30 min: 8 emulator runs of 36,000 neurons
+@pytest.mark.slow  # 30 min: 8 emulator runs of 12,000 neurons
 @short_of_the_bar("upper ends 0.110 / 0.104, seed 5 at 0.140 / 0.131 (docs/kim.md)")
 def test_loihi_kim_within_the_fidelity_bar_across_spiking_seeds():
     """#18's Loihi bar for kim_fig3_solid at 4000 neurons per dimension (3 replicas per synapse):
