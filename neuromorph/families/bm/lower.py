@@ -9,7 +9,7 @@ read-out ``state[k]``. The momenta stay exactly 0 from p(0) = 0 and are not repr
 How the recurrence is realized depends on the target (:class:`~neuromorph.graph.Traits`):
 
 - targets with alpha synapses: two first-order stages, 20 ms then 2 ``spiking.tau_recurrent`` - 20 ms
-  (:func:`recurrent_taus`: the alpha synapse's mean delay, a tenth of its t1 t2 product), so
+  (:func:`recurrent_taus`: the alpha synapse's mean delay, about a third of its t1 t2), so
   g = x + (t1 + t2) f + t1 t2 f' f; filter states start as for a trajectory already under way at x(0);
 - targets that route decoded on-chip recurrence through decode neurons (Loihi, ``traits.decode``):
   the loop's synapse is two first-order stages, 1 / ((t1 s + 1)(t2 s + 1)), so
@@ -18,9 +18,11 @@ How the recurrence is realized depends on the target (:class:`~neuromorph.graph.
   one after them (decode filter 200 ms, which also filters the decode neurons' spike noise); both
   as the chip's decays realize them. Decoders are solved for the chip's LIF rate curve and divided
   by the decode neurons' gain; intercepts are capped at :data:`CHIP_INTERCEPT_MAX` so that small
-  weights keep their bits. s(0) enters as a constant bias current; the rest of s(t), and the
-  loop's free response from x(0), reach the chip through the same 200 ms input filter, so the
-  host sends that filter's inverse (:func:`chip_input`).
+  weights keep their bits. x(0) and s(0) enter as a constant bias current; the rest of s(t), and
+  of the loop's free response from x(0), reach the chip through the same 200 ms input filter, so
+  the host sends that filter's inverse (:func:`chip_input`). A synapse whose ensemble a decode
+  block cannot take becomes independent replicas (:func:`replicas_for`), each with its own loop
+  and decode neurons, the read-out averaging them.
 """
 
 from __future__ import annotations
@@ -104,9 +106,9 @@ def two_stage(tau: float, taus) -> Substitution:
                         f"two first-order stages, {t1 * 1e3:g} ms then {t2 * 1e3:g} ms (the same mean delay, "
                         f"{(t1 + t2) * 1e3:g} ms)",
                         "the loop's mapping misses terms of order t1 t2 c ds/dt when s changes; a short first "
-                        "stage cuts t1 t2 to a fifth at the same delay and low-frequency noise (kim_fig5, the loop "
-                        "without spikes: nrmse 0.039 -> 0.005; on Nengo at 1200 neurons per dimension 0.057 / "
-                        "0.049 -> 0.035 / 0.031)")
+                        "stage cuts t1 t2 to about a third at the same delay and low-frequency noise, and the "
+                        "loop's error to a seventh (kim_fig5 without spikes: nrmse 0.039 -> 0.005; on Nengo at "
+                        "1200 neurons per dimension 0.057 / 0.049 -> 0.035 / 0.031)")
 
 
 def mapping_for(model, traits):
