@@ -8,6 +8,9 @@ Tolerances, and why:
 - synapse impulse responses: within 2 % of the peak of the exact response delayed by up to two
   steps (an input spike falls in the step that starts at its time; a target's discrete filter
   holds it over that step, and Nengo's synapses write their output at the end of a step);
+- filters primed from their input's past: the exact free response within 1 % of the past input's
+  level from the third step on (Nengo's value nodes read 0 for two steps), delayed by up to two
+  steps;
 - affine chains: 1e-9; a recurrent loop of values: within 1 % of the final value of the exponential
   solution delayed by up to one step (a target's discrete filter may delay its output a step);
 - encoder statistics: Poisson / Bernoulli mean rates within 4 standard errors, Fano factor
