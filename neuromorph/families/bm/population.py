@@ -19,7 +19,7 @@ stay exactly 0 from p(0) = 0 (Eqs 25-26 are homogeneous in p) and are not repres
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -58,10 +58,14 @@ class Mapping:
     """The population code of a BM model: one :class:`SynapseCode` per synapse."""
 
     system: object
-    populations: list  # per synapse, its first replica
+    replicas: list  # per synapse, its independent ensembles (one unless the target needs more)
     taus: tuple  # (t1, t2) of the recurrent synapse (s)
     reg: float = REG  # decoder regularization, relative to the largest rate
-    replicas: list = field(default_factory=list)  # per synapse, every replica (the first is populations[k])
+
+    @property
+    def populations(self) -> list:
+        """Per synapse, its first ensemble (the one there is without replicas)."""
+        return [group[0] for group in self.replicas]
 
     @property
     def signal(self):
@@ -207,7 +211,7 @@ def build(model, s_times, taus, tau_ref: float, rate_fn=None, max_rates=None, in
             group.append(SynapseCode(ens=ens, scale=scale, recurrent=decoders(ens, pts, target, reg=reg),
                                      readout=decoders(ens, pts, read, reg=reg) * scale[:2]))
         groups.append(group)
-    return Mapping(system=system, populations=[g[0] for g in groups], taus=tuple(taus), reg=reg, replicas=groups)
+    return Mapping(system=system, replicas=groups, taus=tuple(taus), reg=reg)
 
 
 def past(system, span: float, signal=None) -> np.ndarray:
