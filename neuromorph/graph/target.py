@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class DecodePath:
@@ -42,7 +44,8 @@ class Traits:
         Whether initial voltages can be set.
     refractory_on_grid : bool
         Spikes fall on the step grid and refractoriness ends one step early, so the mean
-        inter-spike interval is tau_ref + rise - dt/2 (Brian2's clock-driven LIF).
+        inter-spike interval is tau_ref + rise - dt/2 when tau_ref is a whole number of steps
+        (Brian2's clock-driven LIF; at constant input exactly :func:`grid_lif_rates`).
     reset_modes : frozenset
         LIF and IF reset modes the target supports.
     cuba : bool
@@ -106,3 +109,26 @@ class Traits:
     def tau(self, tau: float) -> float:
         """The time constant (s) an on-chip low-pass of ``tau`` has on this target."""
         return self.realized_tau(tau) if self.realized_tau is not None else tau
+
+
+def grid_lif_rates(J, tau_rc: float, tau_ref: float, dt: float) -> np.ndarray:
+    r"""Rates (Hz) of LIF neurons (threshold 1, reset 0) at constant currents J on a target with
+    ``refractory_on_grid`` and step ``dt`` (s).
+
+    The voltage, updated exactly over each step, :math:`v \to J + (v - J) e^{-\Delta t/\tau_{rc}}`,
+    first exceeds 1 after :math:`n = \lceil \tau_{rc} \ln(J / (J - 1)) / \Delta t \rceil` updates,
+    and after a spike it is held at 0 for :math:`m = \max(\lfloor \tau_{ref} / \Delta t \rfloor - 1, 0)`
+    steps (Brian2 counts refractoriness in whole steps from the step of the spike), so
+
+    .. math:: r(J) = \frac{1}{(n + m)\,\Delta t}, \qquad J > 1,
+
+    and 0 for J <= 1. With tau_ref a whole number of steps and n's rounding spread evenly, the mean
+    period is tau_ref + rise - dt/2; with tau_ref = 0.67 ms at dt = 0.1 ms it is tau_ref + rise -
+    1.17 dt."""
+    J = np.asarray(J, dtype=float)
+    out = np.zeros_like(J)
+    above = J > 1.0
+    rise = np.ceil(tau_rc * np.log(J[above] / (J[above] - 1.0)) / dt - 1e-9)
+    held = max(np.floor(tau_ref / dt + 1e-9) - 1.0, 0.0)
+    out[above] = 1.0 / ((rise + held) * dt)
+    return out

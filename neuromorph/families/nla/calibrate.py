@@ -1,10 +1,10 @@
 r"""Calibration: fine-tuning trained weights on what a target computes (``spiking.calibrate``).
 
 The rate model's hidden unit sends rho(J). A compiled unit is an LIF neuron whose rate is the
-target's curve r_t(J) (exact on Brian2 and Nengo; whole-step refractory and spike periods on
-Loihi, ``Traits.lif_rates``), and a spike-count read-out sees, over a window T, the count
-floor(r_t(J) T + phi) with a phase phi in [0, 1) left by the previous image. Each hidden layer of
-the calibration model therefore sends
+target's curve r_t(J) (exact on Nengo; whole-step spike and refractory periods on Brian2,
+``grid_lif_rates``, and on Loihi, ``Traits.lif_rates``), and a spike-count read-out sees, over a
+window T, the count floor(r_t(J) T + phi) with a phase phi in [0, 1) left by the previous image.
+Each hidden layer of the calibration model therefore sends
 
 .. math:: h = \frac{a}{k} \, \frac{\lfloor r_t(J) T + \phi \rfloor}{T}, \qquad \phi \sim U[0, 1),
 
@@ -31,12 +31,21 @@ from .rho import make as make_rho
 
 
 def target_rates(model, traits):
-    """J -> rates (Hz) of the compiled hidden units on the target with ``traits``."""
+    r"""J -> rates (Hz) of the compiled hidden units on the target with ``traits``.
+
+    A target with its own curve (``Traits.lif_rates``, Loihi) gives it; one that spikes and holds
+    refractoriness on its step grid (``Traits.refractory_on_grid``, Brian2) the grid's curve
+    (:func:`~neuromorph.graph.target.grid_lif_rates`); otherwise the LIF curve
+    :math:`1 / (\tau_{ref} + \tau_{rc} \ln(1 + 1 / (J - 1)))`."""
+    from ...graph.target import grid_lif_rates
     from .lower import unit_taus
 
     tau_rc, tau_ref = unit_taus(model)
     if traits.lif_rates is not None:
         return lambda J: traits.lif_rates(J, tau_rc, tau_ref)
+    if traits.refractory_on_grid:
+        dt = traits.step(model.spiking.dt)
+        return lambda J: grid_lif_rates(J, tau_rc, tau_ref, dt)
 
     def exact(J):
         J = np.asarray(J, dtype=float)
