@@ -467,6 +467,8 @@ def test_auto_compiles_for_the_presentation_time_and_records_why():
     assert "whole-step" not in next(s for s in g.substitutions if s.id == "latency.calibrate").why
     chip = family.lower(short, weights, backends.get("loihi").traits())
     assert "whole-step" in next(s for s in chip.substitutions if s.id == "latency.calibrate").why
+    grid = family.lower(short, weights, backends.get("brian2-spiking").traits())
+    assert "whole steps of its grid" in next(s for s in grid.substitutions if s.id == "latency.calibrate").why
 
     fixed = family.lower(digits(0.1), weights, traits)
     at_100 = family.lower(digits(0.1, latency="auto"), weights, traits)
