@@ -20,7 +20,7 @@ input code and the kind of synapse, and records each choice with its reason:
 - calibration on the target's LIF curve and the count read-out (``spiking.calibrate`` with its
   defaults): the read-out sees whole counts; on a chip with whole-step rates (Loihi:
   ``Traits.lif_rates``) the refractory step caps strongly driven units at three times the rate,
-  and on Brian2's step grid the rates are a staircase up to 11 % off the LIF curve.
+  and on Brian2's step grid the rates are a staircase up to 11 % off the LIF curve (at 0.1 ms).
 
 The constants are the best measured choices at 20 and 50 ms (docs/latency.md). At T >= D the
 spec is compiled as written.
