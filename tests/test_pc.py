@@ -20,7 +20,7 @@ from neuromorph.families.nla import rho
 from neuromorph.families.pc import maths
 from neuromorph.families.pc.network import blocks, layers_of
 
-from .conftest import MODELS, load_data, short_of_the_bar
+from .conftest import MODELS, load_data
 
 
 def tanh(u):
@@ -350,10 +350,10 @@ BEST = {"encoding": "regular", "synapse": "none", "readout": "count", "input_rat
 @pytest.mark.slow
 @pytest.mark.parametrize("setting, presentation, backend", [
     ("shipped", 0.02, "loihi"), ("shipped", 0.02, "nengo"), ("shipped", 0.02, "brian2-spiking"),
-    pytest.param("shipped", 0.05, "loihi", marks=short_of_the_bar("gap 1.18 points (docs/pc.md)")),
+    ("shipped", 0.05, "loihi"),
     ("shipped", 0.05, "nengo"), ("shipped", 0.05, "brian2-spiking"),
     ("best", 0.02, "loihi"), ("best", 0.02, "nengo"), ("best", 0.02, "brian2-spiking"),
-    pytest.param("best", 0.05, "loihi", marks=short_of_the_bar("gap 0.81 points (docs/pc.md)")),
+    ("best", 0.05, "loihi"),
     ("best", 0.05, "nengo"), ("best", 0.05, "brian2-spiking"),
 ])
 def test_pc_digits_against_the_latency_bars(setting, presentation, backend):

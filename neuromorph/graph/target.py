@@ -55,6 +55,9 @@ class Traits:
     lif_rates : callable or None
         ``(J, tau_rc, tau_ref) -> rates (Hz)`` of the target's LIF neurons if not the exact
         curve (Loihi: whole-step refractory and spike periods).
+    realized_tau_ref : callable or None
+        ``tau_ref -> the refractory period (s) the target's LIF neurons have``, if not tau_ref
+        itself (Loihi: the nearest whole number of steps).
     decode : DecodePath or None
         Decoded on-chip recurrence goes through decode neurons.
     realized_tau : callable or None
@@ -92,6 +95,7 @@ class Traits:
     cuba: bool = True
     if_refractory: bool = True
     lif_rates: Callable | None = None
+    realized_tau_ref: Callable | None = None
     decode: DecodePath | None = None
     realized_tau: Callable | None = None
     weight_bits: int | None = None

@@ -112,13 +112,14 @@ class LoihiBackend(NengoBackend):
     def traits(self) -> Traits:
         from nengo_loihi.block import MAX_IN_AXONS
 
-        from .loihi import LEARN_EPOCH, PES_PRODUCT_SHIFT, decode_gain, lif_rates, realized_tau
+        from .loihi import LEARN_EPOCH, PES_PRODUCT_SHIFT, decode_gain, lif_rates, realized_tau, realized_tau_ref
 
         return Traits(name=self.name, dt=DT, fixed_dt=True, synapses=frozenset({"none", "lowpass"}), chip=True,
                       cuba=False,
                       offchip_spikes_per_step=1, settable_voltage=False, reset_modes=frozenset({"zero"}),
                       if_refractory=False,
-                      lif_rates=lif_rates, decode=DecodePath(tau=0.005, latency=2 * DT, gain=decode_gain()),
+                      lif_rates=lif_rates, realized_tau_ref=realized_tau_ref,
+                      decode=DecodePath(tau=0.005, latency=2 * DT, gain=decode_gain()),
                       realized_tau=realized_tau, weight_bits=8, learning_rules=frozenset({"PES"}),
                       learning_interval=LEARN_EPOCH * DT, learning_error_grid=2**PES_PRODUCT_SHIFT,
                       learning_step_follows_rate=True, input_axons=MAX_IN_AXONS)

@@ -199,6 +199,14 @@ def realized_tau(tau: float) -> float:
     return float(-DT / np.log((4095 - d) / 4096))
 
 
+def realized_tau_ref(tau_ref: float) -> float:
+    """The refractory period (s) a Loihi LIF neuron of ``tau_ref`` has: NengoLoihi rounds it to
+    the nearest whole number of steps (halves to even)."""
+    from nengo_loihi.neurons import discretize_tau_ref
+
+    return float(discretize_tau_ref(tau_ref, DT))
+
+
 def lif_rates(J, tau_rc: float, tau_ref: float) -> np.ndarray:
     """Rates (Hz) of Loihi LIF neurons for currents J (..., n): NengoLoihi's discretized curve
     (whole-step refractory and spike periods)."""

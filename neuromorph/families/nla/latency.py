@@ -19,8 +19,9 @@ input code and the kind of synapse, and records each choice with its reason:
   the spikes per window);
 - calibration on the target's LIF curve and the count read-out (``spiking.calibrate`` with its
   defaults): the read-out sees whole counts; on a chip with whole-step rates (Loihi:
-  ``Traits.lif_rates``) the refractory step caps strongly driven units at three times the rate,
-  and on Brian2's step grid the rates are a staircase up to 11 % off the LIF curve (at 0.1 ms).
+  ``Traits.lif_rates``; there rate_scale 3 runs at 4, ``lower.rate_scale_on_grid``) each spike
+  period is rounded up to a step, and on Brian2's step grid the rates are a staircase up to 11 %
+  off the LIF curve (at 0.1 ms).
 
 The constants are the best measured choices at 20 and 50 ms (docs/latency.md). At T >= D the
 spec is compiled as written.
@@ -100,8 +101,8 @@ def calibration_why(why: str, traits) -> str:
     """Why ``auto`` calibrates on the target with ``traits``."""
     counts = "the read-out sees whole spike counts, not the rates the weights were trained on"
     if traits.lif_rates is not None:
-        return (f"{why}; {counts}, and {traits.name}'s LIF rates are whole-step ones: at {RATE_SCALE:g} times the "
-                "rate its refractory step caps strongly driven units")
+        return (f"{why}; {counts}, and {traits.name}'s LIF rates are whole-step ones: each spike period is "
+                "rounded up to a step of its clock")
     if traits.refractory_on_grid:
         return (f"{why}; {counts}, and {traits.name}'s spike and refractory periods are whole steps of its grid: "
                 f"at {RATE_SCALE:g} times the rate its LIF rates are a staircase off the LIF curve (up to 11 % at a "

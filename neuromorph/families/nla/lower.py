@@ -35,6 +35,8 @@ integrator of tau_syn (the same low-pass of the same spikes), and neurons start 
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from ...graph import (IF, LI, LIF, PES, Alpha, Connection, CubaLIF, Dendritic, Graph, GraphError, Input, Integrator,
@@ -103,6 +105,39 @@ def unit_taus(model) -> tuple[float, float]:
     return n.tau_rc / k, n.tau_ref / k
 
 
+def rate_scale_on_grid(model, traits) -> tuple:
+    r"""(model, substitutions): the rate scale k realized on a target that rounds the refractory
+    period to whole steps of dt and spikes on the step grid (``Traits.realized_tau_ref``: Loihi).
+
+    There a spike waits for the step after threshold, half a step on average, so at constant
+    current the mean spike period is :math:`\tau'_{ref} + t_{rise} + \Delta t / 2` with
+    :math:`\tau'_{ref}` the rounded tau_ref / k, against the model's tau_ref / k + t_rise. When
+    :math:`\Delta t / 2 < \tau_{ref} / k < \Delta t` the chip rounds it up to a whole step: the
+    mean period is :math:`\Delta t (3/2) - \tau_{ref} / k` too long (0.83 ms at tau_ref = 2 ms,
+    k = 3, dt = 1 ms) and no unit fires faster than :math:`1 / (2 \Delta t)`. At
+    :math:`k' = 2 \tau_{ref} / \Delta t` the refractory period is half a step, which rounds to
+    none, and the mean period is the model's. So k is raised to k' there, and left as it is
+    everywhere else (k = 1, or tau_ref / k on or off the grid by less)."""
+    sp, n = model.spiking, model.neuron
+    if (traits is None or traits.realized_tau_ref is None or sp.nir_exact or sp.rate_scale == 1.0
+            or n.rho not in ("lif", "soft_lif")):
+        return model, []
+    dt = traits.step(sp.dt)
+    k, ref = sp.rate_scale, n.tau_ref / sp.rate_scale
+    k_grid = 2.0 * n.tau_ref / dt
+    if not (ref < dt and traits.realized_tau_ref(ref) > ref and traits.realized_tau_ref(n.tau_ref / k_grid) == 0.0):
+        return model, []
+    sub = Substitution("neuron.rate_scale_on_grid",
+                       f"rate_scale {k:g}: tau_ref / k = {ref * 1e3:.3g} ms, which {traits.name} rounds up to "
+                       f"{dt * 1e3:g} ms",
+                       f"rate_scale {k_grid:g}: tau_ref / k = {dt * 1e3 / 2:g} ms, half a step, which rounds to none",
+                       f"{traits.name}'s spikes wait for the next step, half a step on average: with the refractory "
+                       f"period rounded up the mean spike period is {(1.5 * dt - ref) * 1e3:.3g} ms longer than the "
+                       f"model's and no unit fires above {0.5 / dt:g} Hz; at half a step it is the model's",
+                       {"rate_scale": k_grid, "asked": k})
+    return dataclasses.replace(model, spiking=dataclasses.replace(sp, rate_scale=k_grid)), [sub]
+
+
 def common_substitutions(model, micro: bool, inputs: bool, learns: bool = False) -> list:
     n, sp = model.neuron, model.spiking
     kind = "first-order" if sp.nir_exact else "alpha"
@@ -134,6 +169,8 @@ def lower(model, weights, traits, copies: int = 1, nudging=None, learning: float
     factor on the output projection's learning rate (its decay so far) when the output layer
     learns, None for inference."""
     model, auto = latency.realized(model, traits)
+    model, on_grid = rate_scale_on_grid(model, traits)
+    auto = auto + on_grid
     if model.spiking.calibrate is not None:
         from .calibrate import calibrate
 
@@ -182,6 +219,8 @@ def lower(model, weights, traits, copies: int = 1, nudging=None, learning: float
     notes = [f"neuron-level mapping: each unit is a spiking {unit} neuron (rho = {model.neuron.rho}), "
              f"inputs fire {sp.encoding} trains at x * {sp.input_rate:g} Hz, synapses are {filters} (tau = "
              f"{sp.tau_syn * 1e3:g} ms), output voltages are read out linearly {read} on the host"]
+    if on_grid:  # weights_from_graph divides by the realized rate scale
+        meta["rate_scale"] = sp.rate_scale
     if sp.readout == "count":
         meta["count_readout"] = {"probe": "u_out", "window": sp.readout_window * model.task.presentation}
     if sp.between == "reset":
@@ -464,6 +503,9 @@ def weights_from_graph(model, graph: Graph, weights, edges=None):
     lowering multiplied them with); ``edges``: indices of the edges to read (default: all).
     Layered networks without nudging (inference graphs)."""
     model = latency.realized(model)[0]
+    if "rate_scale" in graph.meta:  # the target realized another one (rate_scale_on_grid)
+        sp = dataclasses.replace(model.spiking, rate_scale=graph.meta["rate_scale"])
+        model = dataclasses.replace(model, spiking=sp)
     st = structure(model)
     out = weights.copy()
     names = layer_names(st)
