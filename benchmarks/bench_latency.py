@@ -7,8 +7,9 @@ synapses and ``latency: auto``, the compiler's choices below the mapping's delay
 card's mapping as written (``design_fixed``: the read-out's value at the end of each
 presentation); the best latency choices recorded so far (``best``, as
 ``deploy/digits_on_loihi_fast.yaml``: regular inputs at 900 Hz, no synaptic filter, spike counts
-over the presentation, units three times as fast, weights calibrated on each target's LIF curve
-and counts); and first-order synapses with the prospective
+over the presentation, units three times as fast (four on Loihi), weights calibrated on each
+target's LIF curve and counts, every target at the chip's 1 ms step); and first-order synapses
+with the prospective
 kick (``lowpass_kick``). Gap = rate accuracy at the same presentation time minus spiking accuracy,
 in points. Energy per inference on the Loihi 1 and Loihi 2 profiles (hardware/energy.py). The
 runs go through ``neuromorph sweep``; ``--workers N`` spreads them over N processes, ``--times``
@@ -39,7 +40,7 @@ CONFIGS = {
     "shipped": [],
     "design_fixed": FIXED,
     "best": FIXED + ["spiking.encoding=regular", "spiking.synapse=none", "spiking.readout=count",
-                     "spiking.rate_scale=3.0", "spiking.input_rate=900.0"],
+                     "spiking.rate_scale=3.0", "spiking.input_rate=900.0", "spiking.dt=0.001"],
     "lowpass_kick": FIXED + ["spiking.encoding=regular", "spiking.synapse=lowpass", "spiking.readout=count",
                              "spiking.prospective=true"],
 }

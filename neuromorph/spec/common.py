@@ -304,7 +304,9 @@ class Spiking:
     ``rate_scale`` (>= 1): the spiking units fire this many times faster than the model's curve
     (LIF: tau_rc and tau_ref divided by it; IF: unit_rate times it) and their outgoing weights
     are divided by it, so the rate function is the same and a window holds rate_scale times the
-    spikes: the count's quantization error per unit, amplitude / window, shrinks by that factor;
+    spikes: the count's quantization error per unit, amplitude / window, shrinks by that factor
+    (on Loihi, a rate_scale whose tau_ref / rate_scale the chip would round up to a whole step
+    runs at 2 tau_ref / dt, recorded: ``families/nla/lower.py:rate_scale_on_grid``);
     ``latency``: ``fixed`` (compile the section as written) or ``auto`` (for a classification
     model shown for less than the design mapping's delay 2 tau_syn per stage + tau_rc, the compiler
     chooses the read-out, tau_syn, the Poisson input rate and rate_scale for the presentation time,
